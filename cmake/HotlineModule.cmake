@@ -1,12 +1,15 @@
 # Shared build rules: warnings, sanitizers, and the one-library-per-module shape.
 #
-#   hotline_module(<name> [DEPS <targets>...] [PUBLIC_DEPS <targets>...])
+#   hotline_module(<name> [DEPS <targets>...] [PUBLIC_DEPS <targets>...]
+#                  [EXCLUDE <files>...] [TEST_PROPERTIES <prop> <value>...])
 #
 # builds every *.cpp below the calling directory into the library
 # `hotline_<name>` (alias hotline::<name>), except *_test.cpp (collected into the
 # `<name>_tests` GoogleTest executable, registered with CTest), *_fuzz.cpp (libFuzzer
 # targets, built only with HOTLINE_FUZZ) and *_bench.cpp (Google Benchmark,
-# `<name>_bench`). Dependencies between modules are declared here and only here, so
+# `<name>_bench`). EXCLUDE names sources (relative to the directory) kept out of the
+# library, e.g. an executable's main. TEST_PROPERTIES are added to every discovered
+# test (fixtures, environment). Dependencies between modules are declared here and only here, so
 # the layering of DESIGN.md is enforced by the link graph.
 
 add_library(hotline_build_flags INTERFACE)
@@ -25,7 +28,11 @@ if(HOTLINE_SANITIZE)
 endif()
 
 function(hotline_module name)
-  cmake_parse_arguments(M "" "" "DEPS;PUBLIC_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;PUBLIC_DEPS;EXCLUDE;TEST_PROPERTIES" ${ARGN})
+  set(_excluded "")
+  foreach(f IN LISTS M_EXCLUDE)
+    list(APPEND _excluded ${CMAKE_CURRENT_SOURCE_DIR}/${f})
+  endforeach()
   file(GLOB_RECURSE _all CONFIGURE_DEPENDS
     ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   set(_src "")
@@ -33,7 +40,9 @@ function(hotline_module name)
   set(_fuzz "")
   set(_bench "")
   foreach(f IN LISTS _all)
-    if(f MATCHES "_test\\.cpp$")
+    if(f IN_LIST _excluded)
+      continue()
+    elseif(f MATCHES "_test\\.cpp$")
       list(APPEND _tests ${f})
     elseif(f MATCHES "_fuzz\\.cpp$")
       list(APPEND _fuzz ${f})
@@ -64,7 +73,8 @@ function(hotline_module name)
       TEST_PREFIX "${name}."
       DISCOVERY_MODE PRE_TEST
       DISCOVERY_TIMEOUT 60
-      PROPERTIES LABELS "unit;${name}" ENVIRONMENT "HOTLINE_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+      PROPERTIES LABELS "unit;${name}" ENVIRONMENT "HOTLINE_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+        ${M_TEST_PROPERTIES})
   endif()
 
   if(_bench AND HOTLINE_BENCH)
