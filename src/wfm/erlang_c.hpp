@@ -47,6 +47,14 @@ struct StaffingTarget {
   int max_agents = 100000;              // give up (and say so) beyond this
 };
 
+// The usual "X% answered within T seconds" target.
+inline StaffingTarget sl_target(double service_level, double target_s) {
+  StaffingTarget t;
+  t.service_level = service_level;
+  t.target_s = target_s;
+  return t;
+}
+
 Status validate(const StaffingTarget& target);
 
 // The smallest N > A meeting every set target; 0 when no calls are offered. A target
