@@ -121,29 +121,36 @@ HoltWintersFit hw_choose(std::span<const double> y, int m, const HoltWintersOpti
   // across the week; by default the trend stays at the history's weekly growth.
   const auto betas = grid(o.beta, {0.0});
   const auto gammas = grid(o.gamma, {0.05, 0.1, 0.2, 0.35, 0.5});
-  HoltWintersFit best{alphas[0], betas[0], gammas[0]};
-  if (alphas.size() * betas.size() * gammas.size() == 1) return best;
+  // Multiplicative suits growth, additive is robust where night counts are tiny and
+  // noisy (dividing by them biases the level); unset means let the data decide.
+  const std::vector<Seasonality> kinds =
+      o.seasonality
+          ? std::vector<Seasonality>{*o.seasonality}
+          : std::vector<Seasonality>{Seasonality::kAdditive, Seasonality::kMultiplicative};
+  HoltWintersFit best{alphas[0], betas[0], gammas[0], kinds[0]};
+  if (alphas.size() * betas.size() * gammas.size() * kinds.size() == 1) return best;
   // With three weeks or more, judge by what the forecast is for: a week ahead.
   const bool holdout = y.size() >= 3 * static_cast<std::size_t>(m);
   const auto train = holdout ? y.first(y.size() - m) : y;
   double best_err = std::numeric_limits<double>::infinity();
-  for (double a : alphas)
-    for (double b : betas)
-      for (double g : gammas) {
-        const HoltWintersFit p{a, b, g};
-        double err = 0;
-        if (holdout) {
-          const auto st = hw_run(train, m, o.seasonality, p);
-          const auto f = hw_forecast(st, train.size(), m, o.seasonality, m);
-          for (int i = 0; i < m; ++i) err += std::abs(f[i] - y[train.size() + i]);
-        } else {
-          hw_run(y, m, o.seasonality, p, &err);
+  for (auto kind : kinds)
+    for (double a : alphas)
+      for (double b : betas)
+        for (double g : gammas) {
+          const HoltWintersFit p{a, b, g, kind};
+          double err = 0;
+          if (holdout) {
+            const auto st = hw_run(train, m, kind, p);
+            const auto f = hw_forecast(st, train.size(), m, kind, m);
+            for (int i = 0; i < m; ++i) err += std::abs(f[i] - y[train.size() + i]);
+          } else {
+            hw_run(y, m, kind, p, &err);
+          }
+          if (err < best_err) {
+            best_err = err;
+            best = p;
+          }
         }
-        if (err < best_err) {
-          best_err = err;
-          best = p;
-        }
-      }
   return best;
 }
 
@@ -252,8 +259,8 @@ Result<std::vector<double>> forecast_holt_winters(const IntervalSeries& history,
   const std::span<const double> y = history.values;
   const HoltWintersFit p = hw_choose(y, m, o);
   if (fit) *fit = p;
-  const auto st = hw_run(y, m, o.seasonality, p);
-  return hw_forecast(st, y.size(), m, o.seasonality, horizon);
+  const auto st = hw_run(y, m, p.seasonality, p);
+  return hw_forecast(st, y.size(), m, p.seasonality, horizon);
 }
 
 Result<Accuracy> accuracy(std::span<const double> forecast, std::span<const double> actual) {

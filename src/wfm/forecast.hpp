@@ -25,7 +25,7 @@ struct SeasonalAverageOptions {
 enum class Seasonality { kMultiplicative, kAdditive };
 
 struct HoltWintersOptions {
-  Seasonality seasonality = Seasonality::kMultiplicative;
+  std::optional<Seasonality> seasonality;  // unset: both tried, the better one kept
   // Unset alpha/gamma: chosen on a grid by the week-ahead error on the last week of the
   // history. Unset beta: 0, so the trend stays at the history's average weekly growth.
   std::optional<double> alpha, beta, gamma;
@@ -34,6 +34,7 @@ struct HoltWintersOptions {
 // The parameters a Holt-Winters fit used (reported so the choice can be read back).
 struct HoltWintersFit {
   double alpha = 0, beta = 0, gamma = 0;
+  Seasonality seasonality = Seasonality::kAdditive;
 };
 
 // Forecasts `horizon` slots following history.end(). REQUIRES at least one full week
