@@ -1,0 +1,84 @@
+#include "sip/peer.hpp"
+
+#include <fmt/format.h>
+
+namespace hotline::sip {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+std::string_view strip_brackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
+}
+
+}  // namespace
+
+std::string_view via_name(TransportType t) {
+  switch (t) {
+    case TransportType::kUdp: return "UDP";
+    case TransportType::kTcp: return "TCP";
+    case TransportType::kTls: return "TLS";
+  }
+  return "UDP";
+}
+
+std::optional<TransportType> transport_from_via(std::string_view v) {
+  if (iequals(v, "UDP")) return TransportType::kUdp;
+  if (iequals(v, "TCP")) return TransportType::kTcp;
+  if (iequals(v, "TLS")) return TransportType::kTls;
+  return std::nullopt;
+}
+
+std::string Endpoint::to_string() const {
+  if (address.find(':') != std::string::npos) return fmt::format("[{}]:{}", address, port);
+  return fmt::format("{}:{}", address, port);
+}
+
+Peer response_destination(const Via& top, const Peer& source) {
+  Peer to = source;
+  if (is_reliable(source.transport)) return to;  // same connection (§18.2.2)
+  to.connection_id = 0;
+  const auto received = top.received();
+  to.remote.address = received ? std::string(strip_brackets(*received)) : source.remote.address;
+  if (const auto rport = top.rport(); rport.has_value()) {
+    // A request that asked for rport (empty value) gets the source port; a value
+    // already filled in by us is the same number.
+    to.remote.port = source.remote.port;
+  } else if (top.port) {
+    to.remote.port = *top.port;
+  } else {
+    to.remote.port = 5060;
+  }
+  return to;
+}
+
+std::string stamp_via(const Via& top, const Peer& source) {
+  std::string out =
+      fmt::format("{}/{}/{} {}", top.protocol_name, top.protocol_version, top.transport, top.host);
+  if (top.port) out += fmt::format(":{}", *top.port);
+  const bool wants_rport = top.rport().has_value() && top.rport()->empty();
+  const bool add_received =
+      !top.received() && (strip_brackets(top.host) != source.remote.address || wants_rport);
+  for (const Param& p : top.params.all()) {
+    if (iequals(p.name, "rport") && wants_rport) {
+      out += fmt::format(";rport={}", source.remote.port);
+      continue;
+    }
+    out += fmt::format(";{}", p.name);
+    if (p.has_value) out += fmt::format("={}", p.value);
+  }
+  if (add_received) out += fmt::format(";received={}", source.remote.address);
+  return out;
+}
+
+}  // namespace hotline::sip
