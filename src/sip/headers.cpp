@@ -249,9 +249,12 @@ Result<std::uint64_t> parse_number(std::string_view value, std::uint64_t max) {
   for (char c : s) {
     if (!is_digit(c))
       return fail(ErrorCode::kInvalidArgument, "not a number: '" + std::string(s) + "'");
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    if (v > max)
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    // Checked before multiplying so even max == UINT64_MAX cannot wrap.
+    if (digit > max || v > (max - digit) / 10) {
       return fail(ErrorCode::kInvalidArgument, "number too large: '" + std::string(s) + "'");
+    }
+    v = v * 10 + digit;
   }
   return v;
 }
