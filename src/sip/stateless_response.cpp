@@ -27,10 +27,11 @@ std::string_view trim(std::string_view s) {
 
 // Which of the copied headers a name is (long or compact form), or -1.
 int copied_header(std::string_view name) {
-  constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kNames{{
-      {"Via", "v"}, {"From", "f"}, {"To", "t"}, {"Call-ID", "i"}, {"CSeq", ""}}};
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kNames{
+      {{"Via", "v"}, {"From", "f"}, {"To", "t"}, {"Call-ID", "i"}, {"CSeq", ""}}};
   for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (iequals(name, kNames[i].first) || (!kNames[i].second.empty() && iequals(name, kNames[i].second)))
+    if (iequals(name, kNames[i].first) ||
+        (!kNames[i].second.empty() && iequals(name, kNames[i].second)))
       return static_cast<int>(i);
   }
   return -1;
@@ -101,7 +102,7 @@ std::optional<std::string> stateless_error_response(std::string_view raw, int st
     std::string_view line = raw.substr(pos, next - pos);
     pos = next + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;                               // end of headers
+    if (line.empty()) break;                                    // end of headers
     if (line.front() == ' ' || line.front() == '\t') continue;  // folds are not copied
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;

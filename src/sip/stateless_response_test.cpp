@@ -41,10 +41,11 @@ TEST(StatelessResponse, ResponsesAndGarbageAreDropped) {
   EXPECT_FALSE(stateless_error_response("\x16\x03\x01 binary", 400, "").has_value());
   EXPECT_FALSE(stateless_error_response("", 400, "").has_value());
   // A request without Call-ID cannot be answered meaningfully.
-  EXPECT_FALSE(stateless_error_response("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n"
-                                        "From: <sip:x@y>\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\n\r\n",
-                                        400, "")
-                   .has_value());
+  EXPECT_FALSE(
+      stateless_error_response("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n"
+                               "From: <sip:x@y>\r\nTo: <sip:a@b>\r\nCSeq: 1 INVITE\r\n\r\n",
+                               400, "")
+          .has_value());
 }
 
 TEST(StatelessResponse, CompactFormsAreFound) {
