@@ -20,7 +20,10 @@ void Acd::emit(Event event) {
           if (auto it = interactions_.find(e.interaction); it != interactions_.end()) {
             std::uint32_t subject = 0;
             if constexpr (requires { e.agent; }) subject = e.agent.value;
-            it->second.history.push_back({at, e.kName, subject});
+            auto& history = it->second.history;
+            // Bounded (DESIGN.md, principle 5): keep the first step and the latest.
+            if (history.size() >= kMaxHistory) history.erase(history.begin() + 1);
+            history.push_back({at, e.kName, subject});
           }
         }
       },

@@ -579,6 +579,24 @@ TEST_F(AcdTest, StaleTimersAndUnknownIdsAreHarmless) {
   check();
 }
 
+TEST_F(AcdTest, HistoryIsBounded) {
+  QueueConfig c = basic("sales");
+  c.ring_timeout = seconds(1);
+  const QueueId q = queue(c);
+  const AgentId a = agent("alice", {{q, 0}});
+  const InteractionId i = arrive(q);
+  for (int k = 0; k < 200; ++k) {
+    h.advance(seconds(1));  // ring out
+    if (state(a) == AgentState::kNotReady) {
+      ASSERT_TRUE(h.acd.set_presence(a, Presence::kReady).has_value());
+    }
+  }
+  const auto history = h.acd.history(i);
+  EXPECT_EQ(history.size(), kMaxHistory);
+  EXPECT_EQ(history.front().what, InteractionQueued::kName);
+  EXPECT_EQ(history.back().at, h.clock.now());
+}
+
 TEST_F(AcdTest, EventsCarryTheClockTimeAndNames) {
   const QueueId q = queue(basic("sales"));
   h.advance(seconds(5));

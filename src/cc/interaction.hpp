@@ -5,6 +5,7 @@
 // Thread-safety: plain value types, no shared state.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,7 +55,10 @@ enum class InteractionPhase : std::uint8_t {
   kCallingBack,   // callback placed, agent reserved for it
 };
 
-// A step of an interaction's history, kept with the interaction while it lives.
+// A step of an interaction's history, kept with the interaction while it lives
+// (at most kMaxHistory steps: the first and the most recent; the event log has all).
+inline constexpr std::size_t kMaxHistory = 64;
+
 struct HistoryEntry {
   Timestamp at;
   std::string_view what;      // an event name, e.g. "interaction.offered"
