@@ -519,6 +519,74 @@ TEST_F(AcdTest, LinearFillsTheFirstAgentFirst) {
   }
 }
 
+// Takes one call through answer and end, returning the agent it was offered to.
+AgentId take_call(Harness& h, QueueId q, Duration talk) {
+  InteractionSpec s;
+  s.queue = q;
+  const InteractionId i = *h.acd.arrive(s);
+  h.pump();
+  const AgentId who = h.commands_of<OfferToAgent>().back().agent;
+  EXPECT_TRUE(h.acd.offer_answered(i, who).has_value());
+  h.advance(talk);
+  EXPECT_TRUE(h.acd.conversation_ended(i).has_value());
+  h.pump();
+  return who;
+}
+
+TEST_F(AcdTest, LongestIdleAlternatesBetweenEqualAgents) {
+  const QueueId q = queue(basic("sales", Strategy::kLongestIdle));
+  const AgentId a = agent("a", {{q, 0}});
+  h.advance(seconds(1));
+  const AgentId b = agent("b", {{q, 0}});
+  h.advance(seconds(1));
+  EXPECT_EQ(take_call(h, q, seconds(10)), a);  // idle since t=0
+  EXPECT_EQ(take_call(h, q, seconds(10)), b);  // a just finished
+  EXPECT_EQ(take_call(h, q, seconds(10)), a);
+}
+
+TEST_F(AcdTest, FewestCallsAndLeastTalkTimeBalanceLoad) {
+  const QueueId fewest = queue(basic("fewest", Strategy::kFewestCalls));
+  const QueueId least = queue(basic("least", Strategy::kLeastTalkTime));
+  const AgentId a = agent("a", {{fewest, 0}, {least, 0}});
+  const AgentId b = agent("b", {{fewest, 0}, {least, 0}});
+  // a: two short calls; b: one long one.
+  ASSERT_EQ(take_call(h, fewest, seconds(10)), a);  // equal counts: longest idle (a)
+  ASSERT_EQ(take_call(h, fewest, seconds(300)), b);
+  ASSERT_EQ(take_call(h, least, seconds(10)), a);  // a 10 s < b 300 s
+  // Counts: a 2, b 1 -> fewest-calls picks b; talk: a 20 s, b 300 s -> least picks a.
+  EXPECT_EQ(take_call(h, fewest, seconds(1)), b);
+  EXPECT_EQ(take_call(h, least, seconds(1)), a);
+}
+
+TEST_F(AcdTest, RandomStrategiesAreRepeatableForASeed) {
+  auto run = [](std::uint64_t seed, Strategy strategy) {
+    AcdOptions o;
+    o.seed = seed;
+    Harness hh(o);
+    QueueConfig c;
+    c.name = "q";
+    c.strategy = strategy;
+    const QueueId q = *hh.acd.add_queue(c);
+    for (int k = 0; k < 5; ++k) {
+      AgentConfig ac;
+      ac.name = "a" + std::to_string(k);
+      // Weighted random draws across tiers 0..4; plain random gets one tier.
+      ac.memberships = {{q, strategy == Strategy::kRandom ? 0 : k}};
+      const AgentId id = *hh.acd.add_agent(ac);
+      EXPECT_TRUE(hh.acd.set_presence(id, Presence::kReady).has_value());
+    }
+    std::vector<std::uint32_t> picks;
+    for (int k = 0; k < 40; ++k) picks.push_back(take_call(hh, q, seconds(5)).value);
+    return picks;
+  };
+  for (Strategy s : {Strategy::kRandom, Strategy::kWeightedRandom}) {
+    const auto first = run(11, s);
+    EXPECT_EQ(first, run(11, s));
+    EXPECT_NE(first, run(12, s));
+    EXPECT_FALSE(std::all_of(first.begin(), first.end(), [&](auto v) { return v == first[0]; }));
+  }
+}
+
 TEST_F(AcdTest, AnnouncementsTellPositionAndEstimate) {
   QueueConfig c = basic("sales");
   c.announce_period = seconds(30);
