@@ -22,7 +22,16 @@ double seconds_of(Duration d) {
   return static_cast<double>(d.count()) / 1e6;
 }
 
-enum class Kind : std::uint8_t { kArrival, kAnswer, kEnd, kHangup, kTimer, kLogin, kLogout };
+enum class Kind : std::uint8_t {
+  kArrival,
+  kAnswer,
+  kEnd,
+  kHangup,
+  kCallbackRequest,
+  kTimer,
+  kLogin,
+  kLogout,
+};
 
 struct Item {
   MonoTime at;
@@ -49,6 +58,10 @@ Status validate(const Scenario& s) {
         return fail(ErrorCode::kInvalidArgument,
                     "queue '" + q.config.name + "': arrivals must be >= 0");
       }
+    }
+    if (!(q.callback_share >= 0 && q.callback_share <= 1) || q.callback_after < Duration::zero()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "queue '" + q.config.name + "': callback share must be 0..1, delay >= 0");
     }
     if (auto ok = validate(q.handle_time); !ok) return ok;
     if (auto ok = validate(q.patience); !ok) return ok;
@@ -115,6 +128,7 @@ class Runner {
     std::size_t queue = 0;
     std::size_t interval = 0;
     bool counted = false;
+    bool finished = false;  // outcome counted; kept until the conversation ends
   };
   struct AgentTrack {
     cc::AgentState state = cc::AgentState::kLoggedOut;
@@ -198,6 +212,9 @@ class Runner {
           count(call, [](Stats& st) { st.offered++; });
           calls_.emplace(id->value, call);
           if (auto p = sample(sq.patience, patience_rng_)) push(now + *p, Kind::kHangup, id->value);
+          if (sq.callback_share > 0 && unit_open(patience_rng_) <= sq.callback_share) {
+            push(now + sq.callback_after, Kind::kCallbackRequest, id->value);
+          }
         } else {
           count(call, [](Stats& st) { st.rejected++; });
         }
@@ -219,6 +236,13 @@ class Runner {
         const auto phase = acd_.phase(InteractionId{item.a});
         if (phase == cc::InteractionPhase::kWaiting || phase == cc::InteractionPhase::kOffering) {
           (void)acd_.caller_hung_up(InteractionId{item.a});
+        }
+        return;
+      }
+      case Kind::kCallbackRequest: {
+        const auto phase = acd_.phase(InteractionId{item.a});
+        if (phase == cc::InteractionPhase::kWaiting || phase == cc::InteractionPhase::kOffering) {
+          (void)acd_.request_callback(InteractionId{item.a}, "");
         }
         return;
       }
@@ -263,6 +287,7 @@ class Runner {
   void on_event(const E&, MonoTime) {}
 
   void close_call(std::uint64_t id) { calls_.erase(id); }
+  void on_event(const cc::InteractionEnded& e, MonoTime) { close_call(e.interaction.value); }
 
   void on_event(const cc::InteractionAnswered& e, MonoTime now) {
     auto it = calls_.find(e.interaction.value);
@@ -277,7 +302,7 @@ class Runner {
       st.answered_wait_total += wait;
     });
     if (c.counted) report_.agents[e.agent.value].answered++;
-    close_call(e.interaction.value);
+    it->second.finished = true;
   }
   void on_event(const cc::InteractionAbandoned& e, MonoTime now) {
     auto it = calls_.find(e.interaction.value);
@@ -303,7 +328,7 @@ class Runner {
     auto it = calls_.find(e.interaction.value);
     if (it == calls_.end()) return;
     count(it->second, [](Stats& st) { st.called_back++; });
-    close_call(e.interaction.value);
+    it->second.finished = true;
   }
   void on_event(const cc::AgentStateChanged& e, MonoTime now) {
     account(e.agent.value, now);
@@ -335,7 +360,7 @@ class Runner {
     const MonoTime now = clock_.mono();
     for (std::size_t a = 0; a < agents_.size(); ++a) account(a, std::max(now, horizon_));
     for (const auto& [id, call] : calls_) {
-      count(call, [](Stats& st) { st.unfinished++; });
+      if (!call.finished) count(call, [](Stats& st) { st.unfinished++; });
     }
     Duration staffed{0};
     Duration busy{0};

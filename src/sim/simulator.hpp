@@ -30,6 +30,10 @@ struct SimQueue {
   Distribution patience = Distribution::never();
   std::vector<cc::SkillRequirement> skills;  // required of every arrival
   int priority = 0;
+  // Keep-my-place: this share of callers, if still waiting after `callback_after`,
+  // hang up and ask to be called back.
+  double callback_share = 0;
+  Duration callback_after = std::chrono::seconds(60);
 };
 
 struct SimAgent {

@@ -177,6 +177,25 @@ TEST(Simulator, OverflowMovesCallsToTheBackupQueue) {
   EXPECT_GT(backup_answered, 0u);
 }
 
+TEST(Simulator, KeepMyPlaceCallbacksAreServed) {
+  Scenario s = single_queue(8, 8, Distribution::never());  // overloaded: long waits
+  s.warmup = Duration::zero();
+  s.queues[0].callback_share = 0.5;
+  s.queues[0].callback_after = seconds(60);
+  const auto r = simulate(s);
+  ASSERT_TRUE(r.has_value()) << r.error().describe();
+  const Stats& t = r->total;
+  EXPECT_GT(t.called_back, 20u);
+  EXPECT_GT(t.answered, t.called_back);
+  // A callback's conversation ends like any other: no agent is left stuck, so the
+  // drain after the last interval serves everyone.
+  EXPECT_EQ(t.unfinished, 0u);
+  EXPECT_EQ(t.answered + t.called_back, t.offered);
+  std::uint64_t by_agents = 0;
+  for (const auto& a : r->agents) by_agents += a.answered;
+  EXPECT_EQ(by_agents, t.answered);
+}
+
 TEST(Simulator, MaxWaitSendsCallsToTheExit) {
   Scenario s = single_queue(1, 4, Distribution::never());
   s.warmup = Duration::zero();
@@ -195,6 +214,9 @@ TEST(Simulator, BadScenariosAreErrors) {
   s.queues[0].arrivals_per_interval = {-1};
   EXPECT_FALSE(simulate(s).has_value());
   s = single_queue(1, 1, Distribution::empirical({}));
+  EXPECT_FALSE(simulate(s).has_value());
+  s = single_queue(1, 1, Distribution::never());
+  s.queues[0].callback_share = 1.5;
   EXPECT_FALSE(simulate(s).has_value());
   s = single_queue(1, 1, Distribution::never());
   s.agents[0].shift_start = minutes(10);
