@@ -106,6 +106,9 @@ Result<InteractionId> Acd::arrive(InteractionSpec spec) {
   if (spec.queue.value >= queues_.size()) {
     return reject(ErrorCode::kNotFound, "unknown queue " + std::to_string(spec.queue.value));
   }
+  if (spec.priority < -kMaxPriority || spec.priority > kMaxPriority) {
+    return reject(ErrorCode::kInvalidArgument, "priority must be -1000..1000");
+  }
   for (const auto& s : spec.skills) {
     if (s.min_level < kMinSkillLevel || s.min_level > kMaxSkillLevel) {
       return reject(ErrorCode::kInvalidArgument, "skill min_level must be 1..10");

@@ -87,7 +87,9 @@ Status Acd::extend_wrapup(AgentId agent, Duration extra) {
   AgentRec* a = find_agent(agent);
   if (!a) return fail(ErrorCode::kNotFound, "unknown agent");
   if (!a->wrapup_timer) return fail(ErrorCode::kFailedPrecondition, "agent is not in wrap-up");
-  if (extra <= Duration::zero()) return fail(ErrorCode::kInvalidArgument, "extra must be > 0");
+  if (extra <= Duration::zero() || extra > kMaxConfigDuration) {
+    return fail(ErrorCode::kInvalidArgument, "extra must be > 0 and at most 7 days");
+  }
   cancel_timer(a->wrapup_timer);
   a->wrapup_until += extra;
   a->wrapup_timer =

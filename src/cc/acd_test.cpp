@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "cc/test_harness.hpp"
 
 namespace hotline::cc {
@@ -632,6 +634,15 @@ TEST_F(AcdTest, BadConfigurationIsAnError) {
   s.queue = q;
   s.skills = {{1, 0}};
   EXPECT_EQ(h.acd.arrive(s).error().code, ErrorCode::kInvalidArgument);
+  s.skills.clear();
+  s.priority = std::numeric_limits<int>::min();
+  EXPECT_EQ(h.acd.arrive(s).error().code, ErrorCode::kInvalidArgument);
+  c = basic("y");
+  c.ring_timeout = Duration::max();
+  EXPECT_EQ(h.acd.add_queue(c).error().code, ErrorCode::kInvalidArgument);
+  c = basic("y");
+  c.relaxation = {{Duration::max(), 1}};
+  EXPECT_EQ(h.acd.add_queue(c).error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST_F(AcdTest, StaleTimersAndUnknownIdsAreHarmless) {

@@ -18,6 +18,7 @@ namespace hotline::cc {
 
 using SkillId = std::uint32_t;
 
+inline constexpr int kMaxPriority = 1000;
 inline constexpr int kMinSkillLevel = 1;
 inline constexpr int kMaxSkillLevel = 10;
 
@@ -30,7 +31,7 @@ struct SkillRequirement {
 struct InteractionSpec {
   QueueId queue;
   Channel channel = Channel::kVoice;
-  int priority = 0;  // higher is served first, across every queue an agent serves
+  int priority = 0;  // -kMaxPriority..kMaxPriority; higher is served first, across queues
   std::vector<SkillRequirement> skills;
   std::string caller;  // caller identity (number), used for callbacks
 };

@@ -55,6 +55,7 @@ struct QueueConfig {
 };
 
 inline constexpr int kMaxQueuePriority = 100;
+inline constexpr Duration kMaxConfigDuration = std::chrono::hours(24 * 7);
 
 // Checks ranges and required fields; `queue_count` bounds overflow targets.
 Status validate(const QueueConfig& config, std::size_t queue_count);

@@ -11,10 +11,26 @@ Status bad(const std::string& what, const std::string& name, const std::string& 
   return fail(ErrorCode::kInvalidArgument, what + " '" + name + "': " + why);
 }
 
+// Every configured duration lies in [0, kMaxConfigDuration]: a deadline is then
+// always far from overflowing the clock's range.
+bool out_of_range(Duration d) {
+  return d < Duration::zero() || d > kMaxConfigDuration;
+}
+
 }  // namespace
 
 Status validate(const QueueConfig& c, std::size_t queue_count) {
   if (c.name.empty()) return fail(ErrorCode::kInvalidArgument, "queue: name is empty");
+  for (Duration d :
+       {c.ring_timeout, c.wrapup, c.max_wait, c.announce_period, c.service_level_threshold}) {
+    if (out_of_range(d)) return bad("queue", c.name, "durations must be 0..7 days");
+  }
+  for (const auto& r : c.overflow) {
+    if (out_of_range(r.after)) return bad("queue", c.name, "overflow 'after' must be 0..7 days");
+  }
+  for (const auto& r : c.relaxation) {
+    if (out_of_range(r.after)) return bad("queue", c.name, "relaxation 'after' must be 0..7 days");
+  }
   if (c.ring_timeout <= Duration::zero()) return bad("queue", c.name, "ring_timeout must be > 0");
   if (c.wrapup < Duration::zero()) return bad("queue", c.name, "wrapup must be >= 0");
   if (c.priority < 1 || c.priority > kMaxQueuePriority) {
