@@ -256,11 +256,16 @@ Result<std::vector<double>> forecast_holt_winters(const IntervalSeries& history,
     return fail(ErrorCode::kFailedPrecondition,
                 fmt::format("Holt-Winters needs two full weeks of history ({} slots), got {}",
                             2 * m, history.values.size()));
-  const std::span<const double> y = history.values;
+  if (o.max_history_weeks < 0)
+    return fail(ErrorCode::kInvalidArgument, "max_history_weeks must be >= 0");
+  std::span<const double> y = history.values;
+  // Keep whole weeks so slot t of the span stays slot-of-week t mod m.
+  const std::size_t keep = static_cast<std::size_t>(o.max_history_weeks) * m;
+  if (o.max_history_weeks > 0 && y.size() > keep) y = y.last(keep + y.size() % m);
   const HoltWintersFit p = hw_choose(y, m, o);
   if (fit) *fit = p;
   const auto st = hw_run(y, m, p.seasonality, p);
-  return hw_forecast(st, y.size(), m, p.seasonality, horizon);
+  return hw_forecast(st, history.values.size(), m, p.seasonality, horizon);
 }
 
 Result<Accuracy> accuracy(std::span<const double> forecast, std::span<const double> actual) {

@@ -29,6 +29,9 @@ struct HoltWintersOptions {
   // Unset alpha/gamma: chosen on a grid by the week-ahead error on the last week of the
   // history. Unset beta: 0, so the trend stays at the history's average weekly growth.
   std::optional<double> alpha, beta, gamma;
+  // Fit on at most the last N weeks (0: all). With the smoothing constants on the grid
+  // older weeks carry almost no weight, and a year of history would cost 3× the time.
+  int max_history_weeks = 16;
 };
 
 // The parameters a Holt-Winters fit used (reported so the choice can be read back).
