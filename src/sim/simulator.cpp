@@ -231,18 +231,18 @@ class Runner {
         }
         return;
       }
-      case Kind::kEnd: (void)acd_.conversation_ended(InteractionId{item.a}); return;
+      case Kind::kEnd: check(acd_.conversation_ended(InteractionId{item.a})); return;
       case Kind::kHangup: {
         const auto phase = acd_.phase(InteractionId{item.a});
         if (phase == cc::InteractionPhase::kWaiting || phase == cc::InteractionPhase::kOffering) {
-          (void)acd_.caller_hung_up(InteractionId{item.a});
+          check(acd_.caller_hung_up(InteractionId{item.a}));
         }
         return;
       }
       case Kind::kCallbackRequest: {
         const auto phase = acd_.phase(InteractionId{item.a});
         if (phase == cc::InteractionPhase::kWaiting || phase == cc::InteractionPhase::kOffering) {
-          (void)acd_.request_callback(InteractionId{item.a}, "");
+          check(acd_.request_callback(InteractionId{item.a}, ""));
         }
         return;
       }
@@ -250,18 +250,24 @@ class Runner {
         if (cancelled_.erase(item.a) == 0) acd_.timer_fired(cc::TimerId{item.a});
         return;
       case Kind::kLogin:
-        (void)acd_.set_presence(AgentId{static_cast<std::uint32_t>(item.a)}, cc::Presence::kReady);
+        check(acd_.set_presence(AgentId{static_cast<std::uint32_t>(item.a)}, cc::Presence::kReady));
         return;
       case Kind::kLogout: {
         const AgentId a{static_cast<std::uint32_t>(item.a)};
         if (!acd_.set_presence(a, cc::Presence::kLoggedOut)) {
           // Busy: stop new offers now, log out when the work is done.
           agents_[item.a].pending_logout = true;
-          (void)acd_.set_presence(a, cc::Presence::kNotReady);
+          check(acd_.set_presence(a, cc::Presence::kNotReady));
         }
         return;
       }
     }
+  }
+
+  // An input the simulator sends only when the engine must accept it; a refusal
+  // means the simulator and the engine disagree, which the report shows.
+  void check(const Status& status) {
+    if (!status) report_.refused_inputs++;
   }
 
   void drain() {

@@ -96,6 +96,9 @@ struct Report {
   std::vector<AgentLoad> agents;
   double occupancy = 0;  // sum busy / sum staffed, over all agents
   std::uint64_t engine_events = 0;
+  // Inputs the engine refused although the simulator's view said they were valid
+  // (a call ending, a login...). Always 0 unless simulator and engine disagree.
+  std::uint64_t refused_inputs = 0;
   Duration simulated{0};
 };
 

@@ -89,6 +89,7 @@ TEST(Simulator, AgreesWithErlangC) {
   // this run length it spread 7.4..8.9 s around the 7.84 s of theory (sd ~0.35 s).
   EXPECT_NEAR(t.asa_seconds(), c * 180.0 / 4, 1.5);
   EXPECT_NEAR(report->occupancy, 10.0 / 14, 0.01);
+  EXPECT_EQ(report->refused_inputs, 0u);
 }
 
 TEST(Simulator, AgreesWithErlangAUnderPatience) {
@@ -98,6 +99,7 @@ TEST(Simulator, AgreesWithErlangAUnderPatience) {
   EXPECT_NEAR(report->total.abandon_rate(), expected, 0.002);
   EXPECT_GT(report->total.abandoned, 0u);
   EXPECT_EQ(report->total.answered + report->total.abandoned, report->total.offered);
+  EXPECT_EQ(report->refused_inputs, 0u);
 }
 
 TEST(Simulator, IsDeterministicForASeedAndMovesWithIt) {
@@ -150,6 +152,7 @@ TEST(Simulator, ShiftsLimitWhoIsLoggedIn) {
   // Logged in at 60 min; logged out at 90 min or at the end of the call in hand.
   EXPECT_GE(r->agents[1].staffed, minutes(30));
   EXPECT_LT(r->agents[1].staffed, minutes(60));
+  EXPECT_EQ(r->refused_inputs, 0u);
   EXPECT_GT(r->agents[1].answered, 0u);
 }
 
@@ -194,6 +197,7 @@ TEST(Simulator, KeepMyPlaceCallbacksAreServed) {
   std::uint64_t by_agents = 0;
   for (const auto& a : r->agents) by_agents += a.answered;
   EXPECT_EQ(by_agents, t.answered);
+  EXPECT_EQ(r->refused_inputs, 0u);
 }
 
 TEST(Simulator, MaxWaitSendsCallsToTheExit) {
