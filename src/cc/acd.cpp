@@ -127,7 +127,6 @@ Result<InteractionId> Acd::arrive(InteractionSpec spec) {
   const QueueId queue = spec.queue;
   rec.spec = std::move(spec);
   enter_queue(rec, queue);
-  commands_.emplace_back(HoldWithMusic{id, queues_[queue.value].config.music_on_hold});
   dispatch();
   return id;
 }

@@ -24,6 +24,8 @@ void Acd::enter_queue(InteractionRec& rec, QueueId queue) {
 
   const QueueConfig& c = q.config;
   const bool caller_present = rec.phase != InteractionPhase::kCallbackWait;
+  // Each queue may have its own music; a moved caller hears the new queue's.
+  if (caller_present) commands_.emplace_back(HoldWithMusic{rec.id, c.music_on_hold});
   if (caller_present && c.max_wait > Duration::zero()) {
     rec.queue_timers.push_back(start_timer(c.max_wait, {TimerKind::kMaxWait, rec.id.value, 0}));
   }

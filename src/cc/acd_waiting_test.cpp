@@ -48,7 +48,9 @@ TEST_F(AcdTest, MaxWaitLetsARingingOfferFinish) {
 
 TEST_F(AcdTest, OverflowMovesToAnotherQueueAsANewVisit) {
   const QueueId sales = queue(basic("sales"));
-  const QueueId backup = queue(basic("backup"));
+  QueueConfig bc = basic("backup");
+  bc.music_on_hold = "backup-music";
+  const QueueId backup = queue(bc);
   QueueConfig c = basic("sales");
   c.overflow = {{seconds(60), OverflowAction::kMoveTo, backup}};
   ASSERT_TRUE(h.acd.update_queue(sales, c).has_value());
@@ -65,6 +67,9 @@ TEST_F(AcdTest, OverflowMovesToAnotherQueueAsANewVisit) {
   EXPECT_EQ(queued[1].visit, 2u);
   EXPECT_EQ(last_offer(), b);
   EXPECT_EQ(h.acd.visit(i), 2u);
+  auto music = h.commands_of<HoldWithMusic>();
+  ASSERT_EQ(music.size(), 2u);
+  EXPECT_EQ(music[1].music_class, "backup-music");
   check();
 }
 
