@@ -1,5 +1,6 @@
 #include "sip/headers.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -63,6 +64,37 @@ constexpr std::array<NameEntry, 41> kNames{{
     {"WWW-Authenticate", HeaderId::kWwwAuthenticate},
 }};
 
+// kNames is sorted by first letter; each letter's run is found without scanning
+// the whole table (header_id runs for every header of every message).
+struct Bucket {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+constexpr std::array<Bucket, 26> make_buckets() {
+  std::array<Bucket, 26> out{};
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    auto letter = static_cast<std::size_t>(detail::ascii_lower(kNames[i].name[0]) - 'a');
+    if (out[letter].end == 0) out[letter].begin = i;
+    out[letter].end = i + 1;
+  }
+  return out;
+}
+
+constexpr std::array<Bucket, 26> kBuckets = make_buckets();
+
+// Case-insensitive compare against a known name `a`: the bytes may differ only in
+// the 0x20 bit, and only where `a` has a letter. Cheaper than lower-casing both.
+bool token_iequals(std::string_view a, std::string_view b) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const int diff = a[i] ^ b[i];
+    if (diff != 0 && (diff != 0x20 || static_cast<unsigned>((a[i] | 0x20) - 'a') >= 26u)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 HeaderId compact_id(char c) {
   switch (detail::ascii_lower(c)) {
     case 'a': return HeaderId::kAcceptContact;
@@ -116,8 +148,14 @@ Status check_qvalue(std::string_view q) {
 
 HeaderId header_id(std::string_view name) {
   if (name.size() == 1) return compact_id(name[0]);
-  for (const auto& e : kNames) {
-    if (iequals(e.name, name)) return e.id;
+  if (name.empty()) return HeaderId::kUnknown;
+  const char first = detail::ascii_lower(name[0]);
+  if (first < 'a' || first > 'z') return HeaderId::kUnknown;
+  const Bucket b = kBuckets[static_cast<std::size_t>(first - 'a')];
+  for (std::size_t i = b.begin; i < b.end; ++i) {
+    if (kNames[i].name.size() == name.size() && token_iequals(kNames[i].name, name)) {
+      return kNames[i].id;
+    }
   }
   return HeaderId::kUnknown;
 }
@@ -177,7 +215,7 @@ Result<NameAddr> parse_name_addr(std::string_view value) {
     std::size_t end = 0;
     while (end < s.size() && s[end] != ';' && !detail::is_lws(s[end])) ++end;
     std::string_view uri_text = s.substr(0, end);
-    if (uri_text.find_first_of("?,") != std::string_view::npos) {
+    if (detail::find_any(uri_text, "?,") != std::string_view::npos) {
       return fail(ErrorCode::kInvalidArgument, "addr-spec containing '?' or ',' must be in <>");
     }
     auto uri = parse_uri(uri_text);
@@ -214,12 +252,12 @@ Result<Via> parse_via(std::string_view value) {
   pos = scan_host(s, host_start);
   via.host = s.substr(host_start, pos - host_start);
   if (!is_valid_host(via.host)) return fail(ErrorCode::kInvalidArgument, "bad Via host");
-  std::size_t p = skip_lws(s, pos);
-  if (p < s.size() && s[p] == ':') {
-    p = skip_lws(s, p + 1);
-    std::size_t end = p;
+  std::size_t at = skip_lws(s, pos);
+  if (at < s.size() && s[at] == ':') {
+    at = skip_lws(s, at + 1);
+    std::size_t end = at;
     while (end < s.size() && is_digit(s[end])) ++end;
-    auto port = parse_number(s.substr(p, end - p), 65535);
+    auto port = parse_number(s.substr(at, end - at), 65535);
     if (!port) return fail(ErrorCode::kInvalidArgument, "bad Via port");
     via.port = static_cast<std::uint16_t>(*port);
     pos = end;
@@ -227,17 +265,18 @@ Result<Via> parse_via(std::string_view value) {
   auto params = parse_params(s.substr(pos), ParamSyntax::kHeader);
   if (!params) return fail(ErrorCode::kInvalidArgument, "Via: " + params.error().message);
   via.params = *params;
-  if (auto r = via.rport(); r && !r->empty() && !parse_number(*r, 65535)) {
-    return fail(ErrorCode::kInvalidArgument, "bad Via rport");
-  }
-  if (auto t = via.ttl(); t && !parse_number(*t, 255)) {
-    return fail(ErrorCode::kInvalidArgument, "bad Via ttl");
-  }
-  if (auto r = via.received(); r && !is_valid_host(*r)) {
-    return fail(ErrorCode::kInvalidArgument, "bad Via received");
-  }
-  if (auto m = via.maddr(); m && !is_valid_host(*m)) {
-    return fail(ErrorCode::kInvalidArgument, "bad Via maddr");
+  // One pass over the parameters instead of one rescan per lookup.
+  std::size_t ppos = 0;
+  Param p;
+  while (via.params.next(ppos, p)) {
+    bool ok = true;
+    if (iequals(p.name, "rport"))
+      ok = p.value.empty() || parse_number(p.value, 65535).has_value();
+    else if (iequals(p.name, "ttl"))
+      ok = parse_number(p.value, 255).has_value();
+    else if (iequals(p.name, "received") || iequals(p.name, "maddr"))
+      ok = is_valid_host(p.value);
+    if (!ok) return fail(ErrorCode::kInvalidArgument, "bad Via " + std::string(p.name));
   }
   return via;
 }
@@ -289,38 +328,59 @@ Result<std::string_view> parse_call_id(std::string_view value) {
   return s;
 }
 
-Result<std::vector<std::string_view>> split_list(std::string_view value, bool allow_empty) {
-  std::vector<std::string_view> out;
-  bool quoted = false;
-  bool angle = false;
-  std::size_t start = 0;
-  auto emit = [&](std::size_t end) -> bool {
-    std::string_view e = trim_lws(value.substr(start, end - start));
-    if (e.empty()) return allow_empty;
-    out.push_back(e);
-    return true;
-  };
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    char c = value[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (angle) {
-      if (c == '>') angle = false;
-    } else if (c == '<') {
-      angle = true;
-    } else if (c == ',') {
-      if (!emit(i)) return fail(ErrorCode::kInvalidArgument, "empty element in list");
-      start = i + 1;
+bool ListCursor::next(std::string_view& out) {
+  while (!done_) {
+    bool quoted = false;
+    bool angle = false;
+    std::size_t i = pos_;
+    for (; i < value_.size(); ++i) {
+      char c = value_[i];
+      if (quoted) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (angle) {
+        if (c == '>') angle = false;
+      } else if (c == '<') {
+        angle = true;
+      } else if (c == ',') {
+        break;
+      }
+    }
+    if (quoted || angle) {
+      error_ = quoted ? "unterminated quoted string" : "missing '>'";
+      done_ = true;
+      return false;
+    }
+    std::string_view e = trim_lws(value_.substr(pos_, std::min(i, value_.size()) - pos_));
+    if (i >= value_.size()) {
+      done_ = true;
+    } else {
+      pos_ = i + 1;
+    }
+    if (!e.empty()) {
+      out = e;
+      return true;
+    }
+    if (!allow_empty_) {
+      error_ = "empty element in list";
+      done_ = true;
+      return false;
     }
   }
-  if (quoted) return fail(ErrorCode::kInvalidArgument, "unterminated quoted string");
-  if (angle) return fail(ErrorCode::kInvalidArgument, "missing '>'");
-  if (!emit(value.size())) return fail(ErrorCode::kInvalidArgument, "empty element in list");
+  return false;
+}
+
+Result<std::vector<std::string_view>> split_list(std::string_view value, bool allow_empty) {
+  std::vector<std::string_view> out;
+  ListCursor cursor(value, allow_empty);
+  std::string_view item;
+  while (cursor.next(item)) out.push_back(item);
+  if (cursor.failed()) return fail(ErrorCode::kInvalidArgument, cursor.error());
   return out;
 }
 
@@ -333,20 +393,27 @@ Status parse_contacts(std::string_view value, ContactList& out) {
     return {};
   }
   if (out.star) return fail(ErrorCode::kInvalidArgument, "Contact '*' mixed with other contacts");
-  auto items = split_list(value, false);
-  if (!items) return fail(ErrorCode::kInvalidArgument, "Contact: " + items.error().message);
-  for (std::string_view item : *items) {
+  ListCursor cursor(value, false);
+  std::string_view item;
+  while (cursor.next(item)) {
     auto na = parse_name_addr(item);
     if (!na) return fail(ErrorCode::kInvalidArgument, "Contact: " + na.error().message);
-    if (auto e = na->params.get("expires"); e && !parse_number(*e, 0xFFFFFFFFu)) {
-      return fail(ErrorCode::kInvalidArgument, "Contact: bad expires parameter");
-    }
-    if (auto q = na->params.get("q"); q) {
-      if (auto st = check_qvalue(*q); !st)
-        return fail(ErrorCode::kInvalidArgument, "Contact: " + st.error().message);
+    std::size_t ppos = 0;
+    Param p;
+    while (na->params.next(ppos, p)) {
+      if (iequals(p.name, "expires") && !parse_number(p.value, 0xFFFFFFFFu)) {
+        return fail(ErrorCode::kInvalidArgument, "Contact: bad expires parameter");
+      }
+      if (iequals(p.name, "q")) {
+        if (auto st = check_qvalue(p.value); !st) {
+          return fail(ErrorCode::kInvalidArgument, "Contact: " + st.error().message);
+        }
+      }
     }
     out.entries.push_back(*na);
   }
+  if (cursor.failed())
+    return fail(ErrorCode::kInvalidArgument, std::string("Contact: ") + cursor.error());
   return {};
 }
 

@@ -123,6 +123,23 @@ Result<std::string_view> parse_call_id(std::string_view value);
 // (RFC 4475 badinv01) and are dropped otherwise.
 Result<std::vector<std::string_view>> split_list(std::string_view value, bool allow_empty);
 
+// The same split without allocating: next() yields elements until it returns
+// false; then failed() tells a malformed list from the end of a good one.
+class ListCursor {
+ public:
+  ListCursor(std::string_view value, bool allow_empty) : value_(value), allow_empty_(allow_empty) {}
+  bool next(std::string_view& out);
+  bool failed() const { return error_ != nullptr; }
+  const char* error() const { return error_; }
+
+ private:
+  std::string_view value_;
+  bool allow_empty_;
+  std::size_t pos_ = 0;
+  bool done_ = false;
+  const char* error_ = nullptr;
+};
+
 // The Contact header: "*" or a list of name-addr/addr-spec with contact params.
 struct ContactList {
   bool star = false;

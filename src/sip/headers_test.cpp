@@ -22,6 +22,13 @@ TEST(HeaderNames, CompactAndLongFormsAreCaseInsensitive) {
         Case{"X-Custom", HeaderId::kUnknown}}) {
     EXPECT_EQ(header_id(c.name), c.id) << c.name;
   }
+  EXPECT_EQ(header_id("Call\rID"), HeaderId::kUnknown);
+  EXPECT_EQ(header_id("Vi@"), HeaderId::kUnknown);
+  // Every long name maps back to its id (the first-letter buckets cover the table).
+  for (int i = 1; i < static_cast<int>(HeaderId::kCount); ++i) {
+    auto id = static_cast<HeaderId>(i);
+    EXPECT_EQ(header_id(header_name(id)), id) << header_name(id);
+  }
   EXPECT_EQ(header_name(HeaderId::kCallId), "Call-ID");
   EXPECT_EQ(header_name(HeaderId::kUnknown), "");
 }

@@ -1,5 +1,6 @@
 #include "sip/message.hpp"
 
+#include <cstring>
 #include <utility>
 
 #include "sip/scanner.hpp"
@@ -54,9 +55,6 @@ ParseResult parse_message(std::string bytes, const ParseOptions& options) {
   std::size_t eol = s.find("\r\n", pos);
   if (eol == std::string_view::npos) return refuse(0, "no CRLF after start line", pos);
   std::string_view line = s.substr(pos, eol - pos);
-  if (line.find_first_of("\r\n") != std::string_view::npos) {
-    return refuse(0, "bare CR or LF in start line", pos);
-  }
   m.request_ = !(line.size() >= 4 && line.substr(0, 4) == "SIP/");
   // Nobody can answer a malformed response; it is dropped.
   const int bad = m.request_ ? 400 : 0;
@@ -72,14 +70,20 @@ ParseResult parse_message(std::string bytes, const ParseOptions& options) {
     }
     std::string_view version = line.substr(sp2 + 1);
     std::string_view uri_text = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    if (uri_text.empty() || uri_text.find_first_of(" \t") != std::string_view::npos ||
-        version.empty()) {
+    // A stray CR/LF in the line cannot pass these checks: it is neither a token, nor
+    // a URI character, nor part of "SIP/2.0".
+    if (uri_text.empty() || version.empty()) {
       return refuse(400, "extra whitespace in request line", pos + sp1);
     }
     if (!is_sip_version(version)) return refuse(400, "bad SIP version", pos + sp2 + 1);
     if (version != "SIP/2.0") return refuse(505, "SIP version not supported", pos + sp2 + 1);
     auto uri = parse_uri(uri_text);
-    if (!uri) return refuse(400, "bad Request-URI: " + uri.error().message, pos + sp1 + 1);
+    if (!uri) {
+      if (detail::find_any(uri_text, " \t") != std::string_view::npos) {
+        return refuse(400, "extra whitespace in request line", pos + sp1);
+      }
+      return refuse(400, "bad Request-URI: " + uri.error().message, pos + sp1 + 1);
+    }
     if (uri->is_sip() && !uri->headers.empty()) {
       return refuse(400, "Request-URI must not carry headers", pos + sp1 + 1);
     }
@@ -98,6 +102,9 @@ ParseResult parse_message(std::string bytes, const ParseOptions& options) {
     m.status_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
     if (m.status_ < 100 || m.status_ > 699) return refuse(0, "status code out of range", pos + 8);
     m.reason_ = line.size() > 12 ? line.substr(12) : std::string_view();
+    if (detail::find_any(m.reason_, "\r\n") != std::string_view::npos) {
+      return refuse(0, "bare CR or LF in status line", pos);
+    }
   }
   pos = eol + 2;
 
@@ -116,20 +123,21 @@ ParseResult parse_message(std::string bytes, const ParseOptions& options) {
     if (colon >= s.size() || s[colon] != ':') return refuse(bad, "header line without ':'", pos);
     std::size_t i = colon + 1;
     std::size_t end = std::string_view::npos;
+    // Lines end at LF, which must follow a CR; a CR anywhere else is refused so a
+    // value can never smuggle a line break to a less careful peer.
     while (i < s.size()) {
-      char c = s[i];
-      if (c == '\r' || c == '\n') {
-        if (c == '\n' || i + 1 >= s.size() || s[i + 1] != '\n') {
-          return refuse(bad, "bare CR or LF in header", i);
-        }
-        if (i + 2 < s.size() && (s[i + 2] == ' ' || s[i + 2] == '\t')) {
-          i += 3;
-          continue;
-        }
-        end = i;
-        break;
+      const void* lf = std::memchr(s.data() + i, '\n', s.size() - i);
+      if (lf == nullptr) break;
+      const std::size_t n = static_cast<std::size_t>(static_cast<const char*>(lf) - s.data());
+      if (s[n - 1] != '\r' || std::memchr(s.data() + i, '\r', n - 1 - i) != nullptr) {
+        return refuse(bad, "bare CR or LF in header", i);
       }
-      ++i;
+      if (n + 1 < s.size() && (s[n + 1] == ' ' || s[n + 1] == '\t')) {
+        i = n + 2;
+        continue;
+      }
+      end = n - 1;
+      break;
     }
     if (end == std::string_view::npos) return refuse(bad, "unterminated header line", pos);
     if (end - pos > options.max_header_line) return refuse(bad, "header line too long", pos);
@@ -156,13 +164,14 @@ ParseResult parse_message(std::string bytes, const ParseOptions& options) {
     };
     switch (h.id) {
       case HeaderId::kVia: {
-        auto items = split_list(h.value, false);
-        if (!items) return refuse(bad, "bad Via: " + items.error().message, off);
-        for (std::string_view item : *items) {
+        ListCursor cursor(h.value, false);
+        std::string_view item;
+        while (cursor.next(item)) {
           auto via = parse_via(item);
           if (!via) return refuse(bad, via.error().message, off);
           m.vias_.push_back(*via);
         }
+        if (cursor.failed()) return refuse(bad, std::string("bad Via: ") + cursor.error(), off);
         break;
       }
       case HeaderId::kFrom:

@@ -151,7 +151,7 @@ Status parse_sip_rest(std::string_view rest, Uri& uri) {
       return fail(ErrorCode::kInvalidArgument, "unclosed IPv6 reference");
     ++i;
   } else {
-    i = hp.find_first_of(":;?");
+    i = detail::find_any(hp, ":;?");
     if (i == std::string_view::npos) i = hp.size();
   }
   uri.host = hp.substr(0, i);
@@ -159,7 +159,7 @@ Status parse_sip_rest(std::string_view rest, Uri& uri) {
     return fail(ErrorCode::kInvalidArgument, "bad host '" + std::string(uri.host) + "' in sip uri");
   }
   if (i < hp.size() && hp[i] == ':') {
-    std::size_t end = hp.find_first_of(";?", i + 1);
+    std::size_t end = detail::find_any(hp, ";?", i + 1);
     if (end == std::string_view::npos) end = hp.size();
     auto port = parse_port(hp.substr(i + 1, end - i - 1));
     if (!port) return std::unexpected(port.error());
@@ -221,6 +221,10 @@ std::optional<std::string_view> ParamList::get(std::string_view name) const {
   return std::nullopt;
 }
 
+bool ParamList::next(std::size_t& pos, Param& out) const {
+  return next_param(text_, syntax_, pos, out, nullptr) == Step::kParam;
+}
+
 std::vector<Param> ParamList::all() const {
   std::vector<Param> out;
   std::size_t pos = 0;
@@ -268,8 +272,7 @@ std::string Uri::user_unescaped() const {
 
 Result<Uri> parse_uri(std::string_view text) {
   for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '<' || c == '>' || c == '"') {
+    if (!has(c, detail::kUriChar)) {
       return fail(ErrorCode::kInvalidArgument, "whitespace or forbidden character in uri");
     }
   }

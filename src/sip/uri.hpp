@@ -43,6 +43,8 @@ class ParamList {
   // The raw value; "" for a parameter present without a value.
   std::optional<std::string_view> get(std::string_view name) const;
   std::vector<Param> all() const;
+  // Allocation-free iteration: start with pos = 0; false at the end.
+  bool next(std::size_t& pos, Param& out) const;
 
  private:
   std::string_view text_;
