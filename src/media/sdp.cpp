@@ -50,7 +50,10 @@ Result<MediaDescription> parse_media_line(std::string_view v, std::size_t line_n
   if (f.size() - 3 > kMaxSdpFormatsPerMedia) return bad(line_no, "too many formats");
   const bool rtp = m.proto.find("RTP/") != std::string::npos;
   for (std::size_t i = 3; i < f.size(); ++i) {
-    if (!rtp) continue;  // non-RTP formats (e.g. "t38") are not payload types
+    if (!rtp) {  // non-RTP formats (e.g. "t38") are not payload types; keep them as text
+      m.other_formats.emplace_back(f[i]);
+      continue;
+    }
     auto pt = parse_int(f[i], 0, 127);
     if (!pt) return bad(line_no, "bad payload type '" + clip(f[i]) + "'");
     m.formats.push_back(*pt);
@@ -159,8 +162,10 @@ Status finish_media(MediaDescription& m, std::vector<std::pair<int, std::string>
     }
   }
   fmtps.clear();
+  // A rejected stream (port 0) often echoes a dynamic type without its rtpmap; it will
+  // never carry media, so only active streams must map every dynamic type.
   for (int f : m.formats) {
-    if (f >= 96 && !m.rtpmap_for(f))
+    if (m.port != 0 && f >= 96 && !m.rtpmap_for(f))
       return bad(line_no, "dynamic payload type " + std::to_string(f) + " has no rtpmap");
   }
   return {};
@@ -250,8 +255,8 @@ Result<SessionDescription> parse_sdp(std::string_view text) {
         have_o = true;
         break;
       }
-      case 's':
-        sdp.session_name = std::string(value);
+      case 's':  // RFC 4566 wants a name; phones often send "s=", read as "-"
+        sdp.session_name = value.empty() ? std::string("-") : std::string(value);
         have_s = true;
         break;
       case 'c': {
@@ -345,6 +350,7 @@ std::string to_string(const SessionDescription& sdp) {
     if (m.port_count > 1) out += "/" + std::to_string(m.port_count);
     out += " " + m.proto;
     for (int f : m.formats) out += " " + std::to_string(f);
+    for (const auto& f : m.other_formats) out += " " + f;
     out += "\r\n";
     if (m.connection) append_connection(out, *m.connection);
     for (const auto& r : m.rtpmaps) {

@@ -65,8 +65,9 @@ struct MediaDescription {
   std::uint16_t port = 0;  // 0 = stream rejected or disabled
   int port_count = 1;
   std::string proto = "RTP/AVP";
-  std::vector<int> formats;     // payload types in preference order
-  std::vector<RtpMap> rtpmaps;  // one per format that had a=rtpmap (and fmtp folded in)
+  std::vector<int> formats;                // payload types in preference order (RTP protos)
+  std::vector<std::string> other_formats;  // format tokens of non-RTP protos, e.g. "t38"
+  std::vector<RtpMap> rtpmaps;             // one per format that had a=rtpmap (and fmtp folded in)
   std::optional<Connection> connection;
   std::optional<Direction> direction;  // absent: inherit session level (default sendrecv)
   std::optional<int> ptime;

@@ -214,7 +214,14 @@ Result<Answer> answer_offer(const SessionDescription& offer, const LocalMediaOpt
     m.proto = src.proto;
     if (i != *audio_index) {
       m.port = 0;
-      m.formats = src.formats.empty() ? std::vector<int>{0} : std::vector<int>{src.formats.front()};
+      // A rejected line still needs one format to be well formed: echo the first offered.
+      if (!src.formats.empty()) {
+        m.formats = {src.formats.front()};
+      } else if (!src.other_formats.empty()) {
+        m.other_formats = {src.other_formats.front()};
+      } else {
+        m.formats = {0};
+      }
       a.sdp.media.push_back(std::move(m));
       continue;
     }

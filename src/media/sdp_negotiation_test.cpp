@@ -138,6 +138,31 @@ TEST(Negotiation, ExtraStreamsAreRejectedWithPortZero) {
   EXPECT_EQ(a->media.media_index, 1u);
 }
 
+TEST(Negotiation, T38ImageStreamIsRejectedButKeptWellFormed) {
+  auto offer = parse_or_die(kHead + "m=audio 5004 RTP/AVP 0\r\nm=image 6000 udptl t38\r\n");
+  EXPECT_EQ(offer.media[1].other_formats, (std::vector<std::string>{"t38"}));
+  auto a = answer_offer(offer, local({CodecId::kPcmu}));
+  ASSERT_TRUE(a);
+  auto text = to_string(a->sdp);
+  EXPECT_NE(text.find("m=image 0 udptl t38\r\n"), std::string::npos) << text;
+  auto reparsed = parse_sdp(text);
+  ASSERT_TRUE(reparsed) << reparsed.error().describe();
+  EXPECT_EQ(reparsed->media.size(), 2u);
+}
+
+TEST(Negotiation, SecondAudioStreamWithDynamicTypeIsRejectedParseably) {
+  // Found by sdp_fuzz: the rejected copy echoed PT 96 without its rtpmap, and our own
+  // parser then refused our own answer.
+  auto offer = parse_or_die(kHead +
+                            "m=audio 5004 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n"
+                            "m=audio 5006 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n");
+  auto a = answer_offer(offer, local({CodecId::kOpus}));
+  ASSERT_TRUE(a);
+  auto reparsed = parse_sdp(to_string(a->sdp));
+  ASSERT_TRUE(reparsed) << reparsed.error().describe();
+  EXPECT_EQ(reparsed->media[1].port, 0);
+}
+
 TEST(Negotiation, SrtpOfferNeedsALocalKey) {
   auto offer = parse_or_die(
       kHead +

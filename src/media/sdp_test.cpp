@@ -72,6 +72,16 @@ TEST(Sdp, AcceptsBareLineFeedsAndMediaLevelConnection) {
   EXPECT_EQ(sdp->direction_of(0), Direction::kInactive);
 }
 
+TEST(Sdp, EmptySessionNameReadsAsDash) {
+  // Found by sdp_fuzz: "s=" serialised as "s=-" and no longer compared equal.
+  auto sdp = parse_sdp("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=\r\n");
+  ASSERT_TRUE(sdp) << sdp.error().describe();
+  EXPECT_EQ(sdp->session_name, "-");
+  auto again = parse_sdp(to_string(*sdp));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *sdp);
+}
+
 TEST(Sdp, ParsesSdesCrypto) {
   auto sdp = parse_sdp(
       "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
