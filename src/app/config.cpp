@@ -1,0 +1,185 @@
+#include "app/config.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace hotline::app {
+namespace {
+
+bool valid_tenant_id(std::string_view id) {
+  if (id.empty() || id.size() > 63) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void read_server(const ConfigNode& n, ServerConfig& c) {
+  n.expect_keys({"tenant", "data_dir", "worker_threads", "shutdown_timeout"});
+  if (n.read_string("tenant", c.tenant) && !valid_tenant_id(c.tenant)) {
+    n.child("tenant").error(
+        fmt::format("'{}' is not a tenant id (1-63 characters: a-z, 0-9, '-' or '_')", c.tenant));
+  }
+  if (n.read_string("data_dir", c.data_dir) && c.data_dir.empty()) {
+    n.child("data_dir").error("must not be empty");
+  }
+  std::int64_t workers = c.worker_threads;
+  if (n.read_int("worker_threads", workers, 1, 64)) c.worker_threads = static_cast<int>(workers);
+  n.read_duration("shutdown_timeout", c.shutdown_timeout, std::chrono::seconds(0),
+                  std::chrono::minutes(10));
+}
+
+void read_log(const ConfigNode& n, LogConfig& c) {
+  n.expect_keys({"level", "format"});
+  n.read_enum("level", c.level, "log level",
+              {{"trace", log::Level::kTrace},
+               {"debug", log::Level::kDebug},
+               {"info", log::Level::kInfo},
+               {"warn", log::Level::kWarn},
+               {"error", log::Level::kError}});
+  n.read_enum("format", c.format, "log format",
+              {{"text", log::Format::kText}, {"json", log::Format::kJson}});
+}
+
+void read_http(const ConfigNode& n, HttpConfig& c) {
+  n.expect_keys({"listen", "static_dir", "max_connections", "max_header_bytes", "max_body_bytes",
+                 "request_timeout", "idle_timeout"});
+  n.read_host_port("listen", c.listen);
+  n.read_string("static_dir", c.static_dir);
+  n.read_int("max_connections", c.max_connections, 1, 1'000'000);
+  n.read_size("max_header_bytes", c.max_header_bytes, 1024, 1024 * 1024);
+  n.read_size("max_body_bytes", c.max_body_bytes, 0, 1024ULL * 1024 * 1024);
+  n.read_duration("request_timeout", c.request_timeout, std::chrono::milliseconds(100),
+                  std::chrono::hours(1));
+  n.read_duration("idle_timeout", c.idle_timeout, std::chrono::milliseconds(100),
+                  std::chrono::hours(24));
+}
+
+void read_storage(const ConfigNode& n, StorageConfig& c) {
+  n.expect_keys({"url", "event_batch_max", "event_flush_interval", "event_queue_capacity"});
+  if (n.read_string("url", c.url)) {
+    const bool known = c.url.starts_with("sqlite:") || c.url.starts_with("postgres://") ||
+                       c.url.starts_with("postgresql://");
+    if (!known) {
+      n.child("url").error(fmt::format(
+          "'{}' is not a storage URL (write sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB)",
+          c.url));
+    } else if (c.url == "sqlite:") {
+      n.child("url").error("sqlite: needs a file path, e.g. sqlite:var/hotline.db");
+    }
+  }
+  n.read_int("event_batch_max", c.event_batch_max, 1, 100'000);
+  n.read_duration("event_flush_interval", c.event_flush_interval, std::chrono::milliseconds(1),
+                  std::chrono::seconds(10));
+  n.read_int("event_queue_capacity", c.event_queue_capacity, 1000, 100'000'000);
+}
+
+void read_sip(const ConfigNode& n, SipConfig& c) {
+  n.expect_keys({"listen", "tls_certificate", "tls_private_key"});
+  const ConfigNode listen = n.child("listen");
+  if (listen.defined()) {
+    std::vector<SipListener> out;
+    for (const ConfigNode& item : listen.items()) {
+      item.expect_keys({"transport", "address"});
+      SipListener l;
+      item.read_enum(
+          "transport", l.transport, "transport",
+          {{"udp", SipTransport::kUdp}, {"tcp", SipTransport::kTcp}, {"tls", SipTransport::kTls}});
+      if (!item.has("address")) item.error("missing 'address' (e.g. 127.0.0.1:5060)");
+      item.read_host_port("address", l.address);
+      for (const SipListener& prev : out) {
+        if (prev == l)
+          item.error(
+              fmt::format("{} {} is listed twice", to_string(l.transport), l.address.to_string()));
+      }
+      out.push_back(l);
+    }
+    c.listen = std::move(out);
+  }
+  n.read_string("tls_certificate", c.tls_certificate);
+  n.read_string("tls_private_key", c.tls_private_key);
+}
+
+}  // namespace
+
+std::string_view to_string(SipTransport t) {
+  switch (t) {
+    case SipTransport::kUdp: return "udp";
+    case SipTransport::kTcp: return "tcp";
+    case SipTransport::kTls: return "tls";
+  }
+  return "udp";
+}
+
+LoadedConfig load_config_text(std::string_view text, const std::string& file) {
+  LoadedConfig out;
+  auto doc = parse_yaml(text, file, out.errors);
+  if (!doc) return out;
+  Config cfg;
+  const ConfigNode root = ConfigNode::root(*doc, file, out.errors);
+  if (doc->IsDefined() && !doc->IsNull() && !doc->IsMap()) {
+    root.error("the configuration must be a mapping of sections (server, log, http, storage, sip)");
+    return out;
+  }
+  root.expect_keys({"server", "log", "http", "storage", "sip"});
+  read_server(root.child("server"), cfg.server);
+  read_log(root.child("log"), cfg.log);
+  read_http(root.child("http"), cfg.http);
+  read_storage(root.child("storage"), cfg.storage);
+  read_sip(root.child("sip"), cfg.sip);
+  if (out.errors.empty()) out.config = std::move(cfg);
+  return out;
+}
+
+LoadedConfig load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedConfig out;
+    out.errors.add(ConfigError{"", "cannot read the configuration file", path, 0, 0});
+    return out;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_config_text(ss.str(), path);
+}
+
+ReloadPlan plan_reload(const Config& running, const Config& loaded) {
+  ReloadPlan plan;
+  auto live = [&](bool changed, const char* path) {
+    if (changed) plan.applied.emplace_back(path);
+  };
+  auto restart = [&](bool changed, const char* path) {
+    if (changed) plan.needs_restart.emplace_back(path);
+  };
+  live(running.log.level != loaded.log.level, "log.level");
+  live(running.log.format != loaded.log.format, "log.format");
+  live(running.http.static_dir != loaded.http.static_dir, "http.static_dir");
+
+  restart(running.server.tenant != loaded.server.tenant, "server.tenant");
+  restart(running.server.data_dir != loaded.server.data_dir, "server.data_dir");
+  restart(running.server.worker_threads != loaded.server.worker_threads, "server.worker_threads");
+  restart(running.server.shutdown_timeout != loaded.server.shutdown_timeout,
+          "server.shutdown_timeout");
+  restart(!(running.http.listen == loaded.http.listen), "http.listen");
+  restart(running.http.max_connections != loaded.http.max_connections, "http.max_connections");
+  restart(running.http.max_header_bytes != loaded.http.max_header_bytes, "http.max_header_bytes");
+  restart(running.http.max_body_bytes != loaded.http.max_body_bytes, "http.max_body_bytes");
+  restart(running.http.request_timeout != loaded.http.request_timeout, "http.request_timeout");
+  restart(running.http.idle_timeout != loaded.http.idle_timeout, "http.idle_timeout");
+  restart(running.storage.url != loaded.storage.url, "storage.url");
+  restart(running.storage.event_batch_max != loaded.storage.event_batch_max,
+          "storage.event_batch_max");
+  restart(running.storage.event_flush_interval != loaded.storage.event_flush_interval,
+          "storage.event_flush_interval");
+  restart(running.storage.event_queue_capacity != loaded.storage.event_queue_capacity,
+          "storage.event_queue_capacity");
+  restart(running.sip.listen != loaded.sip.listen, "sip.listen");
+  restart(running.sip.tls_certificate != loaded.sip.tls_certificate, "sip.tls_certificate");
+  restart(running.sip.tls_private_key != loaded.sip.tls_private_key, "sip.tls_private_key");
+  return plan;
+}
+
+}  // namespace hotline::app
