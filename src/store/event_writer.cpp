@@ -106,7 +106,7 @@ void EventWriter::run() {
         if (stopping_) return;
         continue;
       }
-      if (giving_up()) {
+      if (failing_ && giving_up()) {
         const std::size_t n = queue_.size();
         queue_.clear();
         done_ += n;
@@ -140,6 +140,7 @@ void EventWriter::write_with_retry(std::span<const Event> events) {
   for (;;) {
     auto s = store_->append_events(events);
     if (s) {
+      failing_ = false;
       writes_.inc(events.size());
       batches_.inc();
       return;
@@ -167,6 +168,7 @@ void EventWriter::write_with_retry(std::span<const Event> events) {
       wake_writer_.wait_until(lock, until);
     }
     if (giving_up()) {
+      failing_ = true;
       lock.unlock();
       drop(events.size(),
            "the database stayed unwritable past the stop timeout: " + s.error().describe());

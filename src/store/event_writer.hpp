@@ -83,7 +83,8 @@ class EventWriter {
   std::uint64_t flush_target_ = 0;       // guarded by mu_: a flush() waits for done_ >= this
   bool stopping_ = false;                // guarded by mu_
   bool full_logged_ = false;             // guarded by mu_: one warning per overflow episode
-  MonoTime stop_deadline_{};             // set with stopping_, read by the writer thread
+  MonoTime stop_deadline_{};             // guarded by mu_: set with stopping_
+  bool failing_ = false;  // writer thread only: gave up on a batch at stop; drop the rest
 
   std::mutex stop_mu_;  // serialises stop() callers around join
   std::thread thread_;
