@@ -1,7 +1,6 @@
 #include "wfm/mip_solver.hpp"
 
 #include <CbcHeuristic.hpp>
-#include <CbcHeuristicFPump.hpp>
 #include <CbcHeuristicLocal.hpp>
 #include <CbcModel.hpp>
 #include <CglClique.hpp>
@@ -91,6 +90,9 @@ MipResult MipModel::solve(double time_limit_s) {
     if (cols_[c].integer) solver.setInteger(c);
   solver.messageHandler()->setLogLevel(0);
   solver.setHintParam(OsiDoReducePrint, true, OsiHintTry);
+  // The root LP of a large model can take longer than the whole budget, and CBC only
+  // checks its own limit between nodes: bound the simplex itself too.
+  solver.getModelPtr()->setMaximumWallSeconds(time_limit_s > 0 ? time_limit_s : 1e-3);
 
   // The start as a complete solution: integers fixed to it, the LP fills in the rest.
   std::vector<double> incumbent;
@@ -137,8 +139,10 @@ MipResult MipModel::solve(double time_limit_s) {
   model.addHeuristic(&rounding);
   CbcHeuristicLocal local(model);
   model.addHeuristic(&local);
-  CbcHeuristicFPump pump(model);
-  model.addHeuristic(&pump);
+  // No feasibility pump: the caller's start is the first incumbent, and the pump's
+  // LP resolves at the root do not look at the time limit (minutes on 500 agents).
+  // Root cut passes are bounded for the same reason.
+  model.setMaximumCutPassesAtRoot(5);
   if (!incumbent.empty()) model.setBestSolution(incumbent.data(), columns_, incumbent_cost, true);
   model.initialSolve();
   model.branchAndBound();
