@@ -153,12 +153,12 @@ Status TransactionLayer::server_respond(Transaction& t, Message response) {
     t.last_response = std::string(response.wire());
     sender_.send(t.peer, t.last_response);
     if (status < 200) return {};
+    t.response_to_tag = to_tag_of(response);  // an RFC 2543 ACK carries this tag
     if (status < 300) {
       set_state(t, TransactionState::kAccepted);
       arm(t, TimerName::kL, 64 * config_.t1);
       return {};
     }
-    t.response_to_tag = to_tag_of(response);
     set_state(t, TransactionState::kCompleted);
     t.interval = config_.t1;
     if (!t.reliable) arm(t, TimerName::kG, config_.t1);

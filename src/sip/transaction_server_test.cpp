@@ -258,6 +258,15 @@ TEST_F(ServerTest, Rfc2543RequestsMatchWithoutTheMagicCookie) {
   EXPECT_EQ(tu.count(TuCall::Type::kAck), 1u);
 }
 
+TEST_F(ServerTest, Rfc2543AckForA2xxReachesTheTuWithItsInvite) {
+  const TransactionId id = incoming(request_text("INVITE", ""));
+  answer(id, 200, "ok2xx");
+  receive(request_text("ACK", "", 1, "ok2xx"));
+  ASSERT_NE(tu.last(TuCall::Type::kAck), nullptr);
+  EXPECT_EQ(tu.last(TuCall::Type::kAck)->ack_for, id);
+  EXPECT_EQ(layer->state(id), TransactionState::kAccepted);
+}
+
 TEST_F(ServerTest, Rfc2543BranchWithoutCookieUsesTheFallbackToo) {
   const std::string invite = request_text("INVITE", "1234old");
   incoming(invite);
