@@ -1,5 +1,7 @@
 #include "store/event_writer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "common/log.hpp"
@@ -35,7 +37,10 @@ EventWriter::EventWriter(std::unique_ptr<Store> store, EventWriterOptions option
                                     "Failed event log write attempts (each is retried)")),
       queue_depth_(
           metrics.gauge("hotline_event_log_queue_depth", "Events accepted but not yet written")) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "hotline-evlog");  // for top, perf and gdb
+    run();
+  });
 }
 
 EventWriter::~EventWriter() {

@@ -107,6 +107,7 @@ TEST(OpenStoreTest, UnreachablePostgresFailsFastWithoutThePassword) {
   EXPECT_EQ(e.code, ErrorCode::kUnavailable);
   EXPECT_THAT(e.message, HasSubstr("cannot connect to PostgreSQL at postgres://hotline:***@"));
   EXPECT_THAT(e.message, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(e.message, Not(HasSubstr("\n")));  // one log line
   e = open_error("postgresql://127.0.0.1:1/hotline");
   EXPECT_EQ(e.code, ErrorCode::kUnavailable);
 }

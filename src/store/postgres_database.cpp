@@ -30,10 +30,21 @@ std::string_view sql_excerpt(std::string_view sql) {
   return sql.size() <= kMax ? sql : sql.substr(0, kMax);
 }
 
+// libpq messages end in a newline and may span lines; logs want one line.
 std::string trimmed(const char* s) {
   std::string out = s != nullptr ? s : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
+  std::string flat;
+  flat.reserve(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] != '\n') {
+      flat += out[i];
+      continue;
+    }
+    flat += "; ";
+    while (i + 1 < out.size() && (out[i + 1] == '\t' || out[i + 1] == ' ')) ++i;
+  }
+  return flat;
 }
 
 ErrorCode map_sqlstate(std::string_view state) {

@@ -22,8 +22,12 @@ CREATE TABLE events (
   payload        TEXT NOT NULL DEFAULT '{}'  -- JSON object
 );
 
+-- Each index costs every append, so the id indexes skip the rows without that id
+-- (an agent state change has no interaction; a queued call has no agent yet).
+-- Queries "x_id = $n" imply "x_id IS NOT NULL", so both back ends still use them.
 CREATE INDEX events_tenant_ts ON events (tenant_id, ts);
-CREATE INDEX events_tenant_interaction ON events (tenant_id, interaction_id, seq);
-CREATE INDEX events_tenant_agent ON events (tenant_id, agent_id, seq);
-CREATE INDEX events_tenant_queue ON events (tenant_id, queue_id, seq);
+CREATE INDEX events_tenant_interaction ON events (tenant_id, interaction_id, seq)
+  WHERE interaction_id IS NOT NULL;
+CREATE INDEX events_tenant_agent ON events (tenant_id, agent_id, seq) WHERE agent_id IS NOT NULL;
+CREATE INDEX events_tenant_queue ON events (tenant_id, queue_id, seq) WHERE queue_id IS NOT NULL;
 CREATE INDEX events_tenant_type_ts ON events (tenant_id, type, ts);
