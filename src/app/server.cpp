@@ -9,6 +9,7 @@
 
 #include "api/http_server.hpp"
 #include "app/event_bus.hpp"
+#include "app/sip_service.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/worker_pool.hpp"
@@ -122,12 +123,12 @@ int Server::run() {
             {log::kv("address", HostPort{config_.http.listen.host, http.port()}.to_string()),
              log::kv("static_dir", config_.http.static_dir)});
 
-  for (const SipListener& l : config_.sip.listen) {
-    // The SIP stack plugs in here (issue "SIP stack"); until then the listeners are
-    // validated but not opened.
-    log::info(
-        "sip", "listener configured; SIP transport not built yet",
-        {log::kv("transport", to_string(l.transport)), log::kv("address", l.address.to_string())});
+  SipService sip_service(loop, config_.sip, metrics);
+  if (auto st = sip_service.start(); !st) {
+    log::error(kComponent, "cannot start SIP", {log::kv("error", st.error().message)});
+    http.stop();
+    writer.stop();
+    return 1;
   }
 
   EventBus events(clock, config_.server.tenant, writer, http.websocket_hub());
@@ -139,6 +140,7 @@ int Server::run() {
     stopping = true;
     log::info(kComponent, "stopping", {log::kv("signal", signo == SIGINT ? "SIGINT" : "SIGTERM")});
     http.stop();
+    sip_service.stop();
     events.publish("system.stopped", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
     loop.stop();
   };

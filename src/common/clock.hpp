@@ -45,8 +45,12 @@ class ManualClock final : public Clock {
 };
 
 // Microseconds since the Unix epoch, as stored in the database.
-inline std::int64_t to_micros(Timestamp t) { return t.time_since_epoch().count(); }
-inline Timestamp from_micros(std::int64_t us) { return Timestamp(Duration(us)); }
+inline std::int64_t to_micros(Timestamp t) {
+  return t.time_since_epoch().count();
+}
+inline Timestamp from_micros(std::int64_t us) {
+  return Timestamp(Duration(us));
+}
 
 // RFC 3339 UTC with milliseconds: "2026-11-25T04:13:17.123Z".
 std::string format_rfc3339(Timestamp t);

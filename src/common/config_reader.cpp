@@ -63,7 +63,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::string lower_alnum(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -94,20 +95,28 @@ Result<Duration> parse_duration(std::string_view text) {
                 fmt::format("'{}' is not a duration (write e.g. 250ms, 30s, 5m, 2h)", text));
   };
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   if (i == 0 || i == text.size()) return bad();
   double number = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, number);
   if (ec != std::errc() || ptr != text.data() + i || number < 0) return bad();
   const std::string_view unit = text.substr(i);
   double micros_per_unit = 0;
-  if (unit == "us") micros_per_unit = 1;
-  else if (unit == "ms") micros_per_unit = 1e3;
-  else if (unit == "s") micros_per_unit = 1e6;
-  else if (unit == "m" || unit == "min") micros_per_unit = 60e6;
-  else if (unit == "h") micros_per_unit = 3600e6;
-  else if (unit == "d") micros_per_unit = 86400e6;
-  else return bad();
+  if (unit == "us")
+    micros_per_unit = 1;
+  else if (unit == "ms")
+    micros_per_unit = 1e3;
+  else if (unit == "s")
+    micros_per_unit = 1e6;
+  else if (unit == "m" || unit == "min")
+    micros_per_unit = 60e6;
+  else if (unit == "h")
+    micros_per_unit = 3600e6;
+  else if (unit == "d")
+    micros_per_unit = 86400e6;
+  else
+    return bad();
   const double micros = number * micros_per_unit;
   if (micros > 1e15) return bad();
   return Duration(static_cast<std::int64_t>(std::llround(micros)));
@@ -126,11 +135,16 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   if (ec != std::errc()) return bad();
   const std::string_view unit = text.substr(i);
   std::uint64_t mult = 0;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB" || unit == "K" || unit == "KB") mult = 1ULL << 10;
-  else if (unit == "MiB" || unit == "M" || unit == "MB") mult = 1ULL << 20;
-  else if (unit == "GiB" || unit == "G" || unit == "GB") mult = 1ULL << 30;
-  else return bad();
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB" || unit == "K" || unit == "KB")
+    mult = 1ULL << 10;
+  else if (unit == "MiB" || unit == "M" || unit == "MB")
+    mult = 1ULL << 20;
+  else if (unit == "GiB" || unit == "G" || unit == "GB")
+    mult = 1ULL << 30;
+  else
+    return bad();
   if (number > std::numeric_limits<std::uint64_t>::max() / mult) return bad();
   return number * mult;
 }
@@ -249,7 +263,8 @@ std::vector<ConfigNode> ConfigNode::items() const {
     return out;
   }
   for (std::size_t i = 0; i < node_.size(); ++i) {
-    out.push_back(ConfigNode(node_[i], fmt::format("{}[{}]", path_, i), file_, errors_, node_.Mark()));
+    out.push_back(
+        ConfigNode(node_[i], fmt::format("{}[{}]", path_, i), file_, errors_, node_.Mark()));
   }
   return out;
 }
@@ -334,8 +349,8 @@ bool ConfigNode::read_duration(std::string_view key, Duration& out, Duration min
     return false;
   }
   if (*d < min || *d > max) {
-    child(key).error(fmt::format("{} is out of range (allowed {}us to {}us)", *s, min.count(),
-                                 max.count()));
+    child(key).error(
+        fmt::format("{} is out of range (allowed {}us to {}us)", *s, min.count(), max.count()));
     return false;
   }
   out = *d;

@@ -108,7 +108,8 @@ class ConfigNode {
   bool read_int(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) const;
   bool read_double(std::string_view key, double& out, double min, double max) const;
   bool read_duration(std::string_view key, Duration& out, Duration min, Duration max) const;
-  bool read_size(std::string_view key, std::uint64_t& out, std::uint64_t min, std::uint64_t max) const;
+  bool read_size(std::string_view key, std::uint64_t& out, std::uint64_t min,
+                 std::uint64_t max) const;
   bool read_host_port(std::string_view key, HostPort& out) const;
   bool read_string_list(std::string_view key, std::vector<std::string>& out) const;
 
@@ -138,8 +139,11 @@ class ConfigNode {
  private:
   ConfigNode(YAML::Node node, std::string path, std::shared_ptr<const std::string> file,
              ConfigErrors* errors, YAML::Mark mark)
-      : node_(std::move(node)), path_(std::move(path)), file_(std::move(file)),
-        errors_(errors), mark_(mark) {}
+      : node_(std::move(node)),
+        path_(std::move(path)),
+        file_(std::move(file)),
+        errors_(errors),
+        mark_(mark) {}
   std::string join(std::string_view key) const;
   std::optional<std::string> scalar(std::string_view key) const;
 

@@ -11,15 +11,15 @@
 namespace hotline {
 
 enum class ErrorCode {
-  kInvalidArgument,   // the caller (or the network, or a file) gave bad input
-  kNotFound,          // the thing asked for does not exist
-  kAlreadyExists,     // a unique thing exists already
-  kUnavailable,       // a peer or resource cannot be reached now; may work later
-  kFailedPrecondition,// the system is not in a state where this can be done
-  kResourceExhausted, // a bound was hit (queue full, too many connections)
-  kIo,                // the operating system reported an I/O failure
-  kCorruption,        // stored data is not what it must be
-  kInternal,          // a bug: an invariant did not hold
+  kInvalidArgument,     // the caller (or the network, or a file) gave bad input
+  kNotFound,            // the thing asked for does not exist
+  kAlreadyExists,       // a unique thing exists already
+  kUnavailable,         // a peer or resource cannot be reached now; may work later
+  kFailedPrecondition,  // the system is not in a state where this can be done
+  kResourceExhausted,   // a bound was hit (queue full, too many connections)
+  kIo,                  // the operating system reported an I/O failure
+  kCorruption,          // stored data is not what it must be
+  kInternal,            // a bug: an invariant did not hold
 };
 
 std::string_view to_string(ErrorCode code);

@@ -29,7 +29,8 @@ spdlog::logger& logger() {
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
   for (char c : v) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return true;
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+      return true;
   }
   return false;
 }
@@ -104,9 +105,15 @@ void init(Level l, Format f) {
   (void)logger();
 }
 
-void set_level(Level l) { g_level = l; }
-Level level() { return g_level; }
-bool enabled(Level l) { return l >= g_level.load(std::memory_order_relaxed); }
+void set_level(Level l) {
+  g_level = l;
+}
+Level level() {
+  return g_level;
+}
+bool enabled(Level l) {
+  return l >= g_level.load(std::memory_order_relaxed);
+}
 
 std::string format_line(Format format, std::string_view ts, Level l, std::string_view component,
                         std::string_view message, std::initializer_list<Field> fields) {

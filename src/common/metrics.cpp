@@ -14,10 +14,14 @@ std::string render_labels(const Labels& labels) {
     out += k;
     out += "=\"";
     for (char c : v) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out += c;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
     }
     out += '"';
   }
@@ -34,7 +38,8 @@ MetricsRegistry::Family& MetricsRegistry::family(std::string_view name, std::str
   return it->second;
 }
 
-Counter& MetricsRegistry::counter(std::string_view name, std::string_view help, const Labels& labels) {
+Counter& MetricsRegistry::counter(std::string_view name, std::string_view help,
+                                  const Labels& labels) {
   std::lock_guard lock(mu_);
   Family& f = family(name, help, Kind::kCounter);
   const std::string key = render_labels(labels);
@@ -67,8 +72,10 @@ std::string MetricsRegistry::render() const {
   for (const auto& [name, f] : families_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name,
                        f.kind == Kind::kCounter ? "counter" : "gauge");
-    for (const auto& [labels, c] : f.counters) out += fmt::format("{}{} {}\n", name, labels, c->value());
-    for (const auto& [labels, g] : f.gauges) out += fmt::format("{}{} {}\n", name, labels, g->value());
+    for (const auto& [labels, c] : f.counters)
+      out += fmt::format("{}{} {}\n", name, labels, c->value());
+    for (const auto& [labels, g] : f.gauges)
+      out += fmt::format("{}{} {}\n", name, labels, g->value());
     if (f.fn) out += fmt::format("{} {}\n", name, f.fn());
   }
   return out;
