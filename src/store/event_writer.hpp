@@ -4,7 +4,7 @@
 //
 // Thread-safety: append(), flush() and stop() may be called from any thread.
 // Invariants:
-//  1. Events are written in append order; each batch is all-or-nothing.
+//  1. Events are written in append order; each batch is one transaction.
 //  2. An event append() accepted is written, or else counted in
 //     hotline_event_log_dropped_total and logged: never lost silently. A batch that
 //     fails for a passing reason (database down, disk full, lock timeout) is kept and

@@ -135,7 +135,7 @@ class SqliteDatabase final : public Database {
                                 SQLITE_PREPARE_PERSISTENT, &s.stmt, &tail);
     if (rc != SQLITE_OK) return std::unexpected(error_for(rc, sql));
     if (s.stmt == nullptr) {
-      return fail(ErrorCode::kInvalidArgument, fmt::format("empty SQL statement"));
+      return fail(ErrorCode::kInvalidArgument, "empty SQL statement");
     }
     std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
     if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
