@@ -477,7 +477,6 @@ void SipTransport::Impl::dispatch(std::string bytes, const Peer& from, Framing f
   opts.framing = framing;
   const std::string_view raw = bytes;
   const bool oversized = framing == Framing::kDatagram && bytes.size() > opts.max_message_size;
-  std::string copy_for_error;
   if (oversized) {
     parse_errors_.inc();
     if (auto r = stateless_error_response(raw.substr(0, opts.max_message_size), 513,
@@ -485,8 +484,9 @@ void SipTransport::Impl::dispatch(std::string bytes, const Peer& from, Framing f
       reply(std::move(*r));
     return;
   }
-  // Keep the raw text only as long as needed to answer a refusal.
-  copy_for_error = bytes;
+  // The parser takes the buffer; a refusal is answered from the header section
+  // alone, so only that is kept (bodies are not copied on the hot path).
+  const std::string copy_for_error(raw.substr(0, raw.find("\r\n\r\n")));
   auto parsed = parse_message(std::move(bytes), opts);
   if (!parsed) {
     parse_errors_.inc();
