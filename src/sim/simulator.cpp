@@ -1,6 +1,7 @@
 #include "sim/simulator.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <queue>
 #include <tuple>
 #include <unordered_map>
@@ -57,6 +58,12 @@ Status validate(const Scenario& s) {
       if (!(n >= 0)) {  // also rejects NaN
         return fail(ErrorCode::kInvalidArgument,
                     "queue '" + q.config.name + "': arrivals must be >= 0");
+      }
+    }
+    for (double f : q.handle_time_scale_per_interval) {
+      if (!(f > 0) || !std::isfinite(f)) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "queue '" + q.config.name + "': handle-time scale must be > 0");
       }
     }
     if (!(q.callback_share >= 0 && q.callback_share <= 1) || q.callback_after < Duration::zero()) {
@@ -226,7 +233,12 @@ class Runner {
         if (!acd_.offer_answered(i, AgentId{static_cast<std::uint32_t>(item.b)})) return;
         auto it = calls_.find(i.value);
         if (it == calls_.end()) return;
-        if (auto h = sample(s_.queues[it->second.queue].handle_time, handle_rng_)) {
+        const SimQueue& sq = s_.queues[it->second.queue];
+        if (auto h = sample(sq.handle_time, handle_rng_)) {
+          if (it->second.interval < sq.handle_time_scale_per_interval.size()) {
+            const double f = sq.handle_time_scale_per_interval[it->second.interval];
+            h = Duration(static_cast<std::int64_t>(static_cast<double>(h->count()) * f));
+          }
           push(now + *h, Kind::kEnd, i.value);
         }
         return;

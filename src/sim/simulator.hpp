@@ -28,6 +28,9 @@ struct SimQueue {
   std::vector<double> arrivals_per_interval;
   Distribution handle_time = Distribution::exponential(std::chrono::seconds(180));
   Distribution patience = Distribution::never();
+  // Empty, or one factor (> 0) per interval that scales the handle times drawn for
+  // calls arriving in it: a forecast's AHT varies through the day.
+  std::vector<double> handle_time_scale_per_interval;
   std::vector<cc::SkillRequirement> skills;  // required of every arrival
   int priority = 0;
   // Keep-my-place: this share of callers, if still waiting after `callback_after`,
