@@ -1,0 +1,142 @@
+#include "sip/auth_guard.hpp"
+
+#include <utility>
+
+namespace hotline::sip {
+
+bool FailureLimiter::record(const std::string& key) {
+  if (options_.max_failures == 0) return false;
+  const MonoTime now = clock_.mono();
+  if (entries_.size() >= options_.max_tracked && !entries_.contains(key)) sweep(now);
+  if (entries_.size() >= options_.max_tracked && !entries_.contains(key)) return false;
+  Entry& e = entries_.try_emplace(key, Entry{now, 0, std::nullopt}).first->second;
+  if (e.banned_until && *e.banned_until > now) return false;
+  if (e.banned_until || now - e.window_start >= options_.window) {
+    e = Entry{now, 0, std::nullopt};
+  }
+  if (++e.failures < options_.max_failures) return false;
+  e.banned_until = now + options_.ban_time;
+  return true;
+}
+
+bool FailureLimiter::banned(std::string_view key) const {
+  if (entries_.empty()) return false;
+  auto it = entries_.find(std::string(key));
+  return it != entries_.end() && it->second.banned_until &&
+         *it->second.banned_until > clock_.mono();
+}
+
+void FailureLimiter::forget(std::string_view key) {
+  if (entries_.empty()) return;
+  auto it = entries_.find(std::string(key));
+  if (it != entries_.end() && !it->second.banned_until) entries_.erase(it);
+}
+
+std::size_t FailureLimiter::banned_count() const {
+  std::size_t n = 0;
+  const MonoTime now = clock_.mono();
+  for (const auto& [k, e] : entries_) n += e.banned_until && *e.banned_until > now ? 1 : 0;
+  return n;
+}
+
+void FailureLimiter::sweep(MonoTime now) {
+  std::erase_if(entries_, [&](const auto& kv) {
+    const Entry& e = kv.second;
+    if (e.banned_until) return *e.banned_until <= now;
+    return now - e.window_start >= options_.window;
+  });
+}
+
+AuthGuard::AuthGuard(const Clock& clock, AuthOptions options, std::string secret,
+                     CredentialLookup lookup)
+    : options_(std::move(options)),
+      digest_(clock, DigestServer::Options{options_.realm, options_.nonce_lifetime, 100'000},
+              secret),
+      decoy_password_(digest_hex(DigestAlgorithm::kSha256, "decoy:" + secret)),
+      lookup_(std::move(lookup)),
+      sources_(clock, options_.per_source),
+      users_(clock, options_.per_user) {
+  if (options_.algorithms.empty()) options_.algorithms.push_back(DigestAlgorithm::kMd5);
+}
+
+AuthResult AuthGuard::challenge(std::string_view reason, bool stale) {
+  AuthResult r;
+  r.verdict = AuthResult::Verdict::kChallenge;
+  r.reason = reason;
+  for (DigestAlgorithm a : options_.algorithms) r.challenges.push_back(digest_.challenge(a, stale));
+  return r;
+}
+
+AuthResult AuthGuard::failed(AuthResult r, const Peer& source) {
+  r.failure = true;
+  r.verdict = AuthResult::Verdict::kForbidden;
+  r.source_ban_started = sources_.record(source.remote.address);
+  if (!r.user.empty()) r.user_ban_started = users_.record(r.user);
+  if (r.source_ban_started || r.user_ban_started) r.verdict = AuthResult::Verdict::kBanned;
+  return r;
+}
+
+AuthResult AuthGuard::check(const Message& request, const Peer& source, bool proxy) {
+  if (sources_.banned(source.remote.address)) {
+    AuthResult r;
+    r.verdict = AuthResult::Verdict::kBanned;
+    r.reason = "source banned";
+    return r;
+  }
+  // The credentials for our realm; others (for another hop) are ignored, and so
+  // are schemes we do not speak (RFC 4475 regaut01: answer with a challenge).
+  const HeaderId want = proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization;
+  std::optional<DigestCredentials> creds;
+  for (const HeaderField& h : request.headers()) {
+    if (h.id != want) continue;
+    auto c = parse_digest_credentials(h.value);
+    if (c && c->realm == options_.realm) {
+      creds = std::move(*c);
+      break;
+    }
+  }
+  if (!creds) return challenge("no credentials", false);
+
+  AuthResult r;
+  r.user = creds->username;
+  if (users_.banned(r.user)) {
+    r.verdict = AuthResult::Verdict::kBanned;
+    r.reason = "user banned";
+    return r;
+  }
+  // Unknown users cost the same digest as known ones and fail the same way.
+  std::optional<std::string> password = lookup_ ? lookup_(creds->username) : std::nullopt;
+  const bool known = password.has_value();
+  const DigestServer::Verdict v =
+      digest_.verify(*creds, request.method(), known ? *password : decoy_password_);
+  switch (v) {
+    case DigestServer::Verdict::kOk:
+      if (!known) break;  // the decoy cannot match, but never let it in
+      if (creds->uri != request.request_uri().text) {
+        r.reason = "digest uri differs from the Request-URI";
+        return failed(std::move(r), source);
+      }
+      r.verdict = AuthResult::Verdict::kAccepted;
+      r.reason = "ok";
+      sources_.forget(source.remote.address);
+      users_.forget(r.user);
+      return r;
+    case DigestServer::Verdict::kStale: {
+      AuthResult c = challenge("stale nonce", true);
+      c.user = std::move(r.user);
+      return c;
+    }
+    case DigestServer::Verdict::kUnknownNonce: {
+      AuthResult c = challenge("unknown nonce", false);
+      c.user = std::move(r.user);
+      return c;
+    }
+    case DigestServer::Verdict::kReplay: r.reason = "nonce count replayed"; break;
+    case DigestServer::Verdict::kBadCredentials: r.reason = "bad credentials"; break;
+    case DigestServer::Verdict::kMalformed: r.reason = "malformed credentials"; break;
+  }
+  if (r.reason.empty()) r.reason = "bad credentials";
+  return failed(std::move(r), source);
+}
+
+}  // namespace hotline::sip
