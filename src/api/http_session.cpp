@@ -131,16 +131,21 @@ void HttpSession::read_header() {
       [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
 }
 
+bool HttpSession::read_failed(error_code ec) {
+  if (phase_ == Phase::kDone) return true;
+  if (!ec && timed_out_) ec = asio::error::operation_aborted;
+  if (!ec) return false;
+  on_read_error(ec);
+  return true;
+}
+
+void HttpSession::read_body() {
+  http::async_read(socket_, buffer_, *parser_,
+                   [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+}
+
 void HttpSession::on_header(error_code ec) {
-  if (phase_ == Phase::kDone) return;
-  if (ec) {
-    on_read_error(ec);
-    return;
-  }
-  if (timed_out_) {
-    on_read_error(asio::error::operation_aborted);
-    return;
-  }
+  if (read_failed(ec)) return;
   auto& req = parser_->get();
   auto expect = req[http::field::expect];
   if (!expect.empty()) {
@@ -158,28 +163,16 @@ void HttpSession::on_header(error_code ec) {
                             self->close_now();
                             return;
                           }
-                          http::async_read(
-                              self->socket_, self->buffer_, *self->parser_,
-                              [self](error_code rec, std::size_t) { self->on_body(rec); });
+                          self->read_body();
                         });
       return;
     }
   }
-  http::async_read(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](error_code rec, std::size_t) { self->on_body(rec); });
+  read_body();
 }
 
 void HttpSession::on_body(error_code ec) {
-  if (phase_ == Phase::kDone) return;
-  if (ec) {
-    on_read_error(ec);
-    return;
-  }
-  if (timed_out_) {
-    on_read_error(asio::error::operation_aborted);
-    return;
-  }
+  if (read_failed(ec)) return;
   handle();
 }
 

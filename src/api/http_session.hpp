@@ -46,6 +46,10 @@ class HttpSession : public Closeable, public std::enable_shared_from_this<HttpSe
   void wait_for_request();
   void read_header();
   void on_header(boost::system::error_code ec);
+  void read_body();
+  // True (and the error handled) when a read ended the request: the session is
+  // done, the read failed, or the request timer fired meanwhile.
+  bool read_failed(boost::system::error_code ec);
   void on_body(boost::system::error_code ec);
   void on_read_error(boost::system::error_code ec);
   void handle();
