@@ -179,8 +179,10 @@ Result<Answer> answer_offer(const SessionDescription& offer, const LocalMediaOpt
   n.media_index = *audio_index;
   n.codec = *chosen;
   if (local.telephone_event) {
-    if (auto te = pick_telephone_event(om, chosen->clock_rate))
+    if (auto te = pick_telephone_event(om, chosen->clock_rate)) {
       n.telephone_event_pt = te->payload_type;
+      n.telephone_event_clock = te->clock_rate;
+    }
   }
   n.ptime = om.ptime.value_or(local.ptime);
   n.direction = intersect(reverse(offer.direction_of(*audio_index)), local.direction);
@@ -273,8 +275,10 @@ Result<NegotiatedMedia> apply_answer(const SessionDescription& offer,
     if (offered) {
       n.codec = spec_from(*id, *r);
       n.ptime = am.ptime.value_or(om.ptime.value_or(20));
-      if (auto te = pick_telephone_event(am, r->clock_rate))
+      if (auto te = pick_telephone_event(am, r->clock_rate)) {
         n.telephone_event_pt = te->payload_type;
+        n.telephone_event_clock = te->clock_rate;
+      }
       n.direction = intersect(reverse(answer.direction_of(i)), offer.direction_of(i));
       auto conn = answer.connection_of(i);
       if (!conn) return fail(ErrorCode::kInvalidArgument, "answer's audio stream has no c= line");

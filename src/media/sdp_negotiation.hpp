@@ -55,6 +55,7 @@ struct NegotiatedMedia {
   std::size_t media_index = 0;  // which m= line carries the audio
   CodecSpec codec;
   std::optional<int> telephone_event_pt;  // RFC 4733 payload type both sides use
+  int telephone_event_clock = 8000;       // its RTP clock (events carry durations in it)
   int ptime = 20;
   Direction direction = Direction::kSendRecv;  // from our point of view
   std::string remote_address;
