@@ -1,4 +1,4 @@
-// hotline — the command line: serve, check-config, version.
+// hotline — the command line: serve, check-config, sim, version.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -6,6 +6,7 @@
 
 #include "app/config.hpp"
 #include "app/server.hpp"
+#include "app/sim_cli.hpp"
 
 namespace {
 
@@ -37,6 +38,17 @@ int main(int argc, char** argv) {
 
   auto* version = cli.add_subcommand("version", "Print the version and exit");
 
+  hotline::app::SimCommand sim_command;
+  std::uint64_t sim_seed = 0;
+  auto* sim = cli.add_subcommand(
+      "sim", "Simulate a contact center (scenario file) through the live routing code");
+  sim->add_option("scenario", sim_command.scenario_path, "Scenario file (YAML, docs/acd.md)")
+      ->required();
+  sim->add_option("--format", sim_command.format, "table (default), csv or json");
+  sim->add_option("--report", sim_command.report,
+                  "all (default), intervals, queues or agents (csv prints one)");
+  auto* seed_option = sim->add_option("--seed", sim_seed, "Random seed (overrides the scenario)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -47,6 +59,11 @@ int main(int argc, char** argv) {
   if (version->parsed()) {
     std::cout << "hotline " << HOTLINE_VERSION << '\n';
     return 0;
+  }
+
+  if (sim->parsed()) {
+    if (seed_option->count() > 0) sim_command.seed = sim_seed;
+    return hotline::app::run_sim_command(sim_command, std::cout, std::cerr);
   }
 
   if (check->parsed()) {
