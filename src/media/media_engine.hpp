@@ -50,6 +50,7 @@ struct EngineConfig {
   int relatch_after_ms = 1'000;  // silence after which another source may take over
   int rtcp_interval_ms = 5'000;  // mean interval between our SR/RR (randomised ±50%)
   int mix_rate = 8000;           // rate of mixing, recording and played sources
+  int poll_interval_us = 1000;   // wake-up coalescing on a busy thread; 0 = wake per packet
   std::vector<CodecId> codecs = {CodecId::kPcmu, CodecId::kPcma, CodecId::kG722,
                                  CodecId::kOpus};  // our preference order
   CodecOptions codec_options{.opus_sample_rate = 16000, .opus_bitrate = 24000};

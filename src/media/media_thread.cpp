@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -151,8 +152,24 @@ std::int64_t MediaThread::now_us() const {
 
 void MediaThread::run() {
   std::vector<epoll_event> evs(256);
+  // Wake-up coalescing: after a busy pass, sleep out the rest of poll_interval_us before
+  // looking again, so packets of many calls are collected by one wake-up instead of each
+  // arrival waking the thread (a wake-up costs far more than relaying a packet). Adds at
+  // most poll_interval_us of delay; an idle thread blocks in epoll_wait as usual.
+  const std::int64_t interval_ns = config_.poll_interval_us * 1000LL;
+  bool busy = false;
+  timespec pass_start{};
   while (!stopping_) {
-    int n = epoll_wait(epoll_fd_, evs.data(), static_cast<int>(evs.size()), -1);
+    if (busy && interval_ns > 0) {
+      timespec until = pass_start;
+      until.tv_nsec += interval_ns;
+      until.tv_sec += until.tv_nsec / 1'000'000'000;
+      until.tv_nsec %= 1'000'000'000;
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
+    }
+    int n = epoll_wait(epoll_fd_, evs.data(), static_cast<int>(evs.size()), busy ? 0 : -1);
+    clock_gettime(CLOCK_MONOTONIC, &pass_start);
+    busy = n > 0;
     if (n < 0) {
       if (errno == EINTR) continue;
       log::error("media", "epoll_wait failed", {{"error", std::strerror(errno)}});
