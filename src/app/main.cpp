@@ -1,4 +1,4 @@
-// hotline — the command line: serve, check-config, sim, version.
+// hotline — the command line: serve, check-config, sim, wfm, version.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -7,6 +7,7 @@
 #include "app/config.hpp"
 #include "app/server.hpp"
 #include "app/sim_cli.hpp"
+#include "app/wfm_cli.hpp"
 
 namespace {
 
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
 
   auto* version = cli.add_subcommand("version", "Print the version and exit");
 
+  hotline::app::WfmCli wfm(cli);
+
   hotline::app::SimCommand sim_command;
   std::uint64_t sim_seed = 0;
   auto* sim = cli.add_subcommand(
@@ -65,6 +68,8 @@ int main(int argc, char** argv) {
     if (seed_option->count() > 0) sim_command.seed = sim_seed;
     return hotline::app::run_sim_command(sim_command, std::cout, std::cerr);
   }
+
+  if (wfm.parsed()) return wfm.run(std::cout, std::cerr);
 
   if (check->parsed()) {
     const auto loaded = hotline::app::load_config_file(check_path);
