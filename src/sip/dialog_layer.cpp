@@ -874,6 +874,9 @@ void DialogLayer::on_transport_error(TransactionId id) {
   Entry entry(*this);
   auto it = client_.find(id);
   if (it == client_.end()) return;
+  if (auto at = attempts_.find(id); at != attempts_.end() && at->second.answered) {
+    return;  // the INVITE was answered; only its lingering Accepted state is lost
+  }
   std::optional<DialogId> did;
   if (it->second.dialog != 0) did = it->second.dialog;
   user_.on_transport_error(id, did);

@@ -926,5 +926,61 @@ TEST_F(DialogLayerTest, ReliableTransportReusesTheConnectionForInDialogRequests)
   EXPECT_EQ(bye.to.connection_id, 17u);
   EXPECT_EQ(bye.to.transport, TransportType::kTcp);
 }
+
+TEST_F(DialogLayerTest, CancelledReInviteKeepsTheDialogAndRollsBackTheOffer) {
+  auto [ad, bd] = establish();
+  ASSERT_NE(ad, 0u);
+  auto txn = bob.layer->request(bd, "INVITE", sdp(kSdpB));
+  ASSERT_TRUE(txn.has_value());
+  advance(300ms);  // Alice's user says nothing; her transaction layer sends 100 Trying
+  EXPECT_EQ(alice.layer->find(ad)->offer, OfferState::kRemoteOffer);
+  ASSERT_TRUE(bob.layer->cancel(*txn).has_value());
+  net.pump();
+  const UserCall* cancelled = alice.user.last(UserCall::Type::kCancelled);
+  ASSERT_NE(cancelled, nullptr);
+  EXPECT_EQ(cancelled->dialog, ad);
+  EXPECT_EQ(bob.user.last(UserCall::Type::kResponse)->status, 487);
+  EXPECT_EQ(alice.layer->find(ad)->offer, OfferState::kStable);
+  EXPECT_EQ(bob.layer->find(bd)->offer, OfferState::kStable);
+  EXPECT_EQ(alice.user.count(UserCall::Type::kTerminated), 0u);
+  // Either side may re-INVITE again.
+  auto_answer(bob, true, sdp(kSdpB));
+  ASSERT_TRUE(alice.layer->request(ad, "INVITE", sdp(kSdpA)).has_value());
+  net.pump();
+  EXPECT_EQ(alice.user.last(UserCall::Type::kResponse)->status, 200);
+}
+
+TEST_F(DialogLayerTest, TransportErrorOnAnInDialogRequestEndsTheDialog) {
+  auto [ad, bd] = establish();
+  ASSERT_NE(ad, 0u);
+  ASSERT_TRUE(alice.layer->request(ad, "INFO").has_value());
+  alice.layer->transport_failed(alice.peer_to(bob));
+  const UserCall* err = alice.user.last(UserCall::Type::kTransportError);
+  ASSERT_NE(err, nullptr);
+  EXPECT_EQ(err->dialog, ad);
+  EXPECT_EQ(alice.user.last(UserCall::Type::kTerminated)->reason,
+            TerminationReason::kTransportError);
+  (void)bd;
+}
+
+TEST_F(DialogLayerTest, StickToPeerSendsBackOnTheDialogsPath) {
+  Ua natted{net, clock, Endpoint{"192.0.2.6", 5060}, 11,
+            [](DialogConfig& c) { c.stick_to_peer = true; }};
+  // The caller's Contact is a private address it cannot be reached at.
+  const Peer from_nat{TransportType::kUdp, {"198.51.100.7", 31000}, natted.endpoint, 0};
+  DialogId d = 0;
+  natted.user.on_request_hook = [&natted, &d](const IncomingRequest& r) {
+    auto id = natted.layer->respond(r.txn, Reply{});
+    ASSERT_TRUE(id.has_value() && id->has_value());
+    d = **id;
+  };
+  natted.layer->on_message(
+      parse(raw_request("INVITE", "nat-1", "c1", "", 1, "Contact: <sip:carol@10.0.0.5:5060>\r\n")),
+      from_nat);
+  ASSERT_NE(d, 0u);
+  ASSERT_TRUE(natted.layer->request(d, "OPTIONS").has_value());
+  EXPECT_EQ(natted.sender.sent.back().to, from_nat);
+  EXPECT_TRUE(starts_with(natted.sender.sent.back().bytes, "OPTIONS sip:carol@10.0.0.5:5060 "));
+}
 }  // namespace
 }  // namespace hotline::sip
