@@ -81,7 +81,7 @@ class OpusCodec final : public AudioCodec {
     if (enc_) opus_encoder_destroy(enc_);
     if (dec_) opus_decoder_destroy(dec_);
   }
-  Status init(int bitrate) {
+  Status init(int bitrate, int complexity) {
     int err = OPUS_OK;
     enc_ = opus_encoder_create(rate_, 1, OPUS_APPLICATION_VOIP, &err);
     if (err != OPUS_OK || !enc_)
@@ -91,6 +91,7 @@ class OpusCodec final : public AudioCodec {
       return fail(ErrorCode::kInvalidArgument, std::string("opus decoder: ") + opus_strerror(err));
     opus_encoder_ctl(enc_, OPUS_SET_BITRATE_REQUEST, opus_int32{bitrate});
     opus_encoder_ctl(enc_, OPUS_SET_INBAND_FEC_REQUEST, opus_int32{1});
+    opus_encoder_ctl(enc_, OPUS_SET_COMPLEXITY_REQUEST, opus_int32{complexity});
     return {};
   }
   CodecId id() const override { return CodecId::kOpus; }
@@ -137,7 +138,8 @@ Result<std::unique_ptr<AudioCodec>> make_codec(const CodecSpec& spec, const Code
         return fail(ErrorCode::kInvalidArgument,
                     "opus: unsupported sample rate " + std::to_string(r));
       auto c = std::make_unique<OpusCodec>(spec.payload_type, r);
-      if (auto st = c->init(options.opus_bitrate); !st) return std::unexpected(st.error());
+      if (auto st = c->init(options.opus_bitrate, options.opus_complexity); !st)
+        return std::unexpected(st.error());
       return c;
     }
   }

@@ -46,6 +46,7 @@ class AudioCodec {
 struct CodecOptions {
   int opus_sample_rate = 48000;  // 8000, 12000, 16000, 24000 or 48000
   int opus_bitrate = 24000;
+  int opus_complexity = 10;  // 0..10: encoder CPU against quality (libopus default 10)
 };
 
 // Largest payload any codec here writes for a 20 ms frame (G.722: 160; Opus bounded).

@@ -191,17 +191,18 @@ int main(int argc, char** argv) {
   const std::int64_t t_measure = t0 + static_cast<std::int64_t>(opt.warmup * 1e6);
   const std::int64_t t_stop = t0 + static_cast<std::int64_t>(opt.seconds * 1e6);
   const std::int64_t t_end = t_stop + 300'000;  // drain what is in flight
-  std::uint64_t sent_at_measure = 0, received_at_measure = 0, sent_at_stop = 0;
+  std::uint64_t sent_at_measure = 0, sent_at_stop = 0, received_in_window = 0;
   double cpu_at_measure = 0;
   bool measuring = false, stopped = false;
   std::int64_t next_ms = t0;  // the next millisecond slot to serve
 
-  auto flush = [&](std::size_t s) {
+  // `stamp`: the pass's start time, the same clock the window snapshots use, so a packet
+  // counts as sent in the window exactly when its stamp lies in it.
+  auto flush = [&](std::size_t s, std::int64_t stamp) {
     auto& list = pending[s];
     std::size_t done = 0;
     while (done < list.size()) {
       const std::size_t n = std::min<std::size_t>(kBatch, list.size() - done);
-      const std::int64_t stamp = now_us();
       for (std::size_t k = 0; k < n; ++k) {
         Stream& st = streams[static_cast<std::size_t>(list[done + k])];
         std::uint8_t* p = txbuf.data() + k * kPkt;
@@ -249,7 +250,6 @@ int main(int argc, char** argv) {
     if (!measuring && now >= t_measure) {
       measuring = true;
       sent_at_measure = sent;
-      received_at_measure = received;
       cpu_at_measure = cpu_seconds();
       for (auto& s : streams) s.jitter = 0, s.have_transit = false;
     }
@@ -280,6 +280,15 @@ int main(int argc, char** argv) {
           Stream& st = streams[static_cast<std::size_t>(idx)];
           ++received;
           ++st.received;
+          // In the loss window: by send time when the packet carries our stamp (pass-through
+          // G.711), else by arrival; so packets in flight at the window's edges do not count.
+          std::int64_t stamp = 0;
+          if (len >= 12 + 160 && (p[1] & 0x7f) == 0) std::memcpy(&stamp, p + 12, sizeof stamp);
+          if (stamp >= t0 && stamp <= arrival) {
+            if (stamp >= t_measure && stamp < t_stop) ++received_in_window;
+          } else if (arrival >= t_measure && arrival < t_stop) {
+            ++received_in_window;
+          }
           const std::uint32_t ts = (std::uint32_t{p[4]} << 24) | (std::uint32_t{p[5]} << 16) |
                                    (std::uint32_t{p[6]} << 8) | p[7];
           const double transit = arrival * (st.rx_clock / 1e6) - ts;
@@ -289,10 +298,7 @@ int main(int argc, char** argv) {
           }
           st.transit = transit;
           st.have_transit = true;
-          if (measuring && !stopped && len >= 12 + 160 && (p[1] & 0x7f) == 0 &&
-              st.rx_clock == 8000) {
-            std::int64_t stamp;
-            std::memcpy(&stamp, p + 12, sizeof stamp);
+          if (measuring && !stopped && stamp >= t0 && stamp <= arrival) {
             const double d = (arrival - stamp) / 1000.0;
             if (d >= 0 && d < 10'000) delays_ms.push_back(d);
           }
@@ -311,7 +317,7 @@ int main(int argc, char** argv) {
               .push_back(idx);
         next_ms += 1000;
       }
-      for (std::size_t s = 0; s < socks.size(); ++s) flush(s);
+      for (std::size_t s = 0; s < socks.size(); ++s) flush(s, now);
     }
     tick.tv_nsec += 1'000'000;
     if (tick.tv_nsec >= 1'000'000'000) {
@@ -323,7 +329,7 @@ int main(int argc, char** argv) {
   const double cpu = cpu_seconds() - cpu_at_measure;
   const double window = (t_stop - t_measure) / 1e6;
   const std::uint64_t w_sent = sent_at_stop - sent_at_measure;
-  const std::uint64_t w_recv = received - received_at_measure;
+  const std::uint64_t w_recv = received_in_window;
   const double loss = w_sent ? 100.0 * (static_cast<double>(w_sent) - static_cast<double>(w_recv)) /
                                    static_cast<double>(w_sent)
                              : 0.0;
