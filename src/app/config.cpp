@@ -77,8 +77,84 @@ void read_storage(const ConfigNode& n, StorageConfig& c) {
   n.read_int("event_queue_capacity", c.event_queue_capacity, 1000, 100'000'000);
 }
 
+void read_registrar(const ConfigNode& n, SipRegistrarConfig& c) {
+  n.expect_keys({"min_expires", "max_expires", "default_expires", "max_contacts_per_user"});
+  n.read_duration("min_expires", c.min_expires, std::chrono::seconds(1), std::chrono::hours(24));
+  n.read_duration("max_expires", c.max_expires, std::chrono::seconds(1),
+                  std::chrono::hours(24 * 7));
+  n.read_duration("default_expires", c.default_expires, std::chrono::seconds(1),
+                  std::chrono::hours(24 * 7));
+  n.read_int("max_contacts_per_user", c.max_contacts_per_user, 1, 1000);
+  if (c.min_expires > c.max_expires) {
+    n.error("min_expires must not be longer than max_expires");
+  }
+}
+
+void read_auth(const ConfigNode& n, SipAuthConfig& c) {
+  n.expect_keys({"realm", "algorithms", "nonce_lifetime", "max_failures_per_source",
+                 "max_failures_per_user", "failure_window", "ban_time", "ban_response"});
+  if (n.read_string("realm", c.realm) &&
+      (c.realm.empty() || c.realm.find('"') != std::string::npos)) {
+    n.child("realm").error("must be a non-empty string without '\"'");
+  }
+  std::vector<std::string> algorithms;
+  if (n.read_string_list("algorithms", algorithms)) {
+    c.algorithms.clear();
+    for (const std::string& a : algorithms) {
+      if (a == "md5" || a == "MD5") {
+        c.algorithms.push_back(DigestAlgorithmName::kMd5);
+      } else if (a == "sha-256" || a == "SHA-256") {
+        c.algorithms.push_back(DigestAlgorithmName::kSha256);
+      } else {
+        n.child("algorithms").error(fmt::format("unknown digest algorithm '{}' (md5, sha-256)", a));
+      }
+    }
+    if (algorithms.empty()) n.child("algorithms").error("needs at least one algorithm");
+  }
+  n.read_duration("nonce_lifetime", c.nonce_lifetime, std::chrono::seconds(1),
+                  std::chrono::hours(24));
+  n.read_int("max_failures_per_source", c.max_failures_per_source, 0, 1'000'000);
+  n.read_int("max_failures_per_user", c.max_failures_per_user, 0, 1'000'000);
+  n.read_duration("failure_window", c.failure_window, std::chrono::seconds(1),
+                  std::chrono::hours(24));
+  n.read_duration("ban_time", c.ban_time, std::chrono::seconds(1), std::chrono::hours(24 * 30));
+  n.read_enum("ban_response", c.ban_response, "ban response",
+              {{"drop", BanResponse::kDrop}, {"forbidden", BanResponse::kForbidden}});
+}
+
+void read_extensions(const ConfigNode& n, std::vector<Extension>& out) {
+  if (!n.defined()) return;
+  out.clear();
+  for (const ConfigNode& item : n.items()) {
+    item.expect_keys({"user", "password", "name"});
+    Extension e;
+    if (!item.has("user")) item.error("missing 'user' (e.g. \"1001\")");
+    if (!item.has("password")) item.error("missing 'password'");
+    if (item.read_string("user", e.user)) {
+      const bool ok = !e.user.empty() && e.user.size() <= 64 &&
+                      e.user.find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789-_.+") == std::string::npos;
+      if (!ok) {
+        item.child("user").error(fmt::format(
+            "'{}' is not an extension user (1-64 characters: letters, digits, - _ . +)", e.user));
+      }
+    }
+    if (item.read_string("password", e.password) && e.password.empty()) {
+      item.child("password").error("must not be empty");
+    }
+    item.read_string("name", e.name);
+    for (const Extension& prev : out) {
+      if (!e.user.empty() && prev.user == e.user)
+        item.error(fmt::format("extension '{}' is listed twice", e.user));
+    }
+    out.push_back(std::move(e));
+  }
+}
+
 void read_sip(const ConfigNode& n, SipConfig& c) {
-  n.expect_keys({"listen", "tls_certificate", "tls_private_key"});
+  n.expect_keys({"listen", "tls_certificate", "tls_private_key", "t1", "t2", "t4",
+                 "max_transactions", "server_header", "qualify_interval", "registrar", "auth"});
   const ConfigNode listen = n.child("listen");
   if (listen.defined()) {
     std::vector<SipListener> out;
@@ -101,6 +177,16 @@ void read_sip(const ConfigNode& n, SipConfig& c) {
   }
   n.read_string("tls_certificate", c.tls_certificate);
   n.read_string("tls_private_key", c.tls_private_key);
+  n.read_duration("t1", c.t1, std::chrono::milliseconds(10), std::chrono::seconds(10));
+  n.read_duration("t2", c.t2, std::chrono::milliseconds(100), std::chrono::seconds(60));
+  n.read_duration("t4", c.t4, std::chrono::milliseconds(100), std::chrono::seconds(60));
+  if (c.t2 < c.t1) n.error("t2 must not be shorter than t1");
+  n.read_int("max_transactions", c.max_transactions, 100, 10'000'000);
+  n.read_string("server_header", c.server_header);
+  n.read_duration("qualify_interval", c.qualify_interval, std::chrono::seconds(0),
+                  std::chrono::hours(24));
+  read_registrar(n.child("registrar"), c.registrar);
+  read_auth(n.child("auth"), c.auth);
 }
 
 }  // namespace
@@ -121,15 +207,18 @@ LoadedConfig load_config_text(std::string_view text, const std::string& file) {
   Config cfg;
   const ConfigNode root = ConfigNode::root(*doc, file, out.errors);
   if (doc->IsDefined() && !doc->IsNull() && !doc->IsMap()) {
-    root.error("the configuration must be a mapping of sections (server, log, http, storage, sip)");
+    root.error(
+        "the configuration must be a mapping of sections (server, log, http, storage, sip, "
+        "extensions)");
     return out;
   }
-  root.expect_keys({"server", "log", "http", "storage", "sip"});
+  root.expect_keys({"server", "log", "http", "storage", "sip", "extensions"});
   read_server(root.child("server"), cfg.server);
   read_log(root.child("log"), cfg.log);
   read_http(root.child("http"), cfg.http);
   read_storage(root.child("storage"), cfg.storage);
   read_sip(root.child("sip"), cfg.sip);
+  read_extensions(root.child("extensions"), cfg.extensions);
   if (out.errors.empty()) out.config = std::move(cfg);
   return out;
 }
@@ -157,6 +246,7 @@ ReloadPlan plan_reload(const Config& running, const Config& loaded) {
   live(running.log.level != loaded.log.level, "log.level");
   live(running.log.format != loaded.log.format, "log.format");
   live(running.http.static_dir != loaded.http.static_dir, "http.static_dir");
+  live(running.extensions != loaded.extensions, "extensions");
 
   restart(running.server.tenant != loaded.server.tenant, "server.tenant");
   restart(running.server.data_dir != loaded.server.data_dir, "server.data_dir");
@@ -179,6 +269,27 @@ ReloadPlan plan_reload(const Config& running, const Config& loaded) {
   restart(running.sip.listen != loaded.sip.listen, "sip.listen");
   restart(running.sip.tls_certificate != loaded.sip.tls_certificate, "sip.tls_certificate");
   restart(running.sip.tls_private_key != loaded.sip.tls_private_key, "sip.tls_private_key");
+  restart(running.sip.t1 != loaded.sip.t1, "sip.t1");
+  restart(running.sip.t2 != loaded.sip.t2, "sip.t2");
+  restart(running.sip.t4 != loaded.sip.t4, "sip.t4");
+  restart(running.sip.max_transactions != loaded.sip.max_transactions, "sip.max_transactions");
+  restart(running.sip.server_header != loaded.sip.server_header, "sip.server_header");
+  restart(running.sip.qualify_interval != loaded.sip.qualify_interval, "sip.qualify_interval");
+  restart(
+      running.sip.registrar.min_expires != loaded.sip.registrar.min_expires ||
+          running.sip.registrar.max_expires != loaded.sip.registrar.max_expires ||
+          running.sip.registrar.default_expires != loaded.sip.registrar.default_expires ||
+          running.sip.registrar.max_contacts_per_user != loaded.sip.registrar.max_contacts_per_user,
+      "sip.registrar");
+  restart(running.sip.auth.realm != loaded.sip.auth.realm ||
+              running.sip.auth.algorithms != loaded.sip.auth.algorithms ||
+              running.sip.auth.nonce_lifetime != loaded.sip.auth.nonce_lifetime ||
+              running.sip.auth.max_failures_per_source != loaded.sip.auth.max_failures_per_source ||
+              running.sip.auth.max_failures_per_user != loaded.sip.auth.max_failures_per_user ||
+              running.sip.auth.failure_window != loaded.sip.auth.failure_window ||
+              running.sip.auth.ban_time != loaded.sip.auth.ban_time ||
+              running.sip.auth.ban_response != loaded.sip.auth.ban_response,
+          "sip.auth");
   return plan;
 }
 

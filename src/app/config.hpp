@@ -55,11 +55,53 @@ struct SipListener {
   friend bool operator==(const SipListener&, const SipListener&) = default;
 };
 
+enum class DigestAlgorithmName { kMd5, kSha256 };
+// What the registrar does with requests from a source address banned for failed
+// authentications: ignore them (no answer at all) or answer 403.
+enum class BanResponse { kDrop, kForbidden };
+
+struct SipRegistrarConfig {
+  Duration min_expires = std::chrono::seconds(60);   // shorter: 423 with Min-Expires
+  Duration max_expires = std::chrono::hours(1);      // longer requests are capped
+  Duration default_expires = std::chrono::hours(1);  // neither Expires nor expires=
+  std::int64_t max_contacts_per_user = 10;
+};
+
+struct SipAuthConfig {
+  std::string realm = "hotline";
+  std::vector<DigestAlgorithmName> algorithms{DigestAlgorithmName::kMd5};
+  Duration nonce_lifetime = std::chrono::minutes(5);
+  std::int64_t max_failures_per_source = 20;  // within failure_window; 0 = never ban
+  std::int64_t max_failures_per_user = 10;
+  Duration failure_window = std::chrono::minutes(1);
+  Duration ban_time = std::chrono::minutes(10);
+  BanResponse ban_response = BanResponse::kDrop;
+};
+
 struct SipConfig {
   std::vector<SipListener> listen{{SipTransport::kUdp, {"127.0.0.1", 5060}},
                                   {SipTransport::kTcp, {"127.0.0.1", 5060}}};
   std::string tls_certificate = "var/tls/server.crt";
   std::string tls_private_key = "var/tls/server.key";
+  // RFC 3261 timers: RTT estimate, retransmit cap, how long a message lingers.
+  Duration t1 = std::chrono::milliseconds(500);
+  Duration t2 = std::chrono::seconds(4);
+  Duration t4 = std::chrono::seconds(5);
+  std::int64_t max_transactions = 100'000;
+  // Server / User-Agent header value; empty (the default) sends none, so scanners
+  // learn neither product nor version.
+  std::string server_header;
+  Duration qualify_interval = std::chrono::seconds(30);  // OPTIONS to each contact; 0 = off
+  SipRegistrarConfig registrar;
+  SipAuthConfig auth;
+};
+
+// A phone (an agent's extension) allowed to register: user name and password.
+struct Extension {
+  std::string user;
+  std::string password;
+  std::string name;  // display name, optional
+  friend bool operator==(const Extension&, const Extension&) = default;
 };
 
 struct Config {
@@ -68,6 +110,7 @@ struct Config {
   HttpConfig http;
   StorageConfig storage;
   SipConfig sip;
+  std::vector<Extension> extensions;
 };
 
 struct LoadedConfig {

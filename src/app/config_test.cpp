@@ -98,6 +98,73 @@ TEST(Config, SipListeners) {
       << errs;
 }
 
+TEST(Config, DemoExtensionsAndSipDefaults) {
+  const auto loaded = load_config_text(embedded_config_text(), "embedded");
+  ASSERT_TRUE(loaded.config.has_value()) << loaded.errors.to_string();
+  const Config& c = *loaded.config;
+  ASSERT_EQ(c.extensions.size(), 10u);
+  EXPECT_EQ(c.extensions.front().user, "1001");
+  EXPECT_EQ(c.extensions.front().password, "demo-1001");
+  EXPECT_EQ(c.extensions.back().user, "1010");
+  EXPECT_EQ(c.sip.t1, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.sip.server_header, "");
+  EXPECT_EQ(c.sip.auth.realm, "hotline");
+  EXPECT_EQ(c.sip.auth.ban_response, BanResponse::kDrop);
+  EXPECT_EQ(c.sip.registrar.min_expires, std::chrono::seconds(60));
+}
+
+TEST(Config, SipTimersRegistrarAndAuth) {
+  const auto ok = load_config_text(
+      "sip:\n  t1: 100ms\n  t2: 2s\n  t4: 3s\n  qualify_interval: 0s\n"
+      "  registrar: { min_expires: 30s, max_expires: 2h, max_contacts_per_user: 3 }\n"
+      "  auth: { realm: acme, algorithms: [sha-256, md5], ban_response: forbidden }\n",
+      "f.yaml");
+  ASSERT_TRUE(ok.config) << ok.errors.to_string();
+  const SipConfig& s = ok.config->sip;
+  EXPECT_EQ(s.t1, std::chrono::milliseconds(100));
+  EXPECT_EQ(s.t4, std::chrono::seconds(3));
+  EXPECT_EQ(s.qualify_interval, Duration::zero());
+  EXPECT_EQ(s.registrar.max_expires, std::chrono::hours(2));
+  EXPECT_EQ(s.registrar.max_contacts_per_user, 3);
+  EXPECT_EQ(s.auth.algorithms, (std::vector<DigestAlgorithmName>{DigestAlgorithmName::kSha256,
+                                                                 DigestAlgorithmName::kMd5}));
+  EXPECT_EQ(s.auth.ban_response, BanResponse::kForbidden);
+
+  const std::string errs = errors_of(
+      "sip:\n  t1: 5s\n  t2: 1s\n"
+      "  registrar: { min_expires: 2h, max_expires: 1h }\n"
+      "  auth: { algorithms: [md4], ban_response: maybe }\n");
+  EXPECT_NE(errs.find("sip: t2 must not be shorter than t1"), std::string::npos) << errs;
+  EXPECT_NE(errs.find("sip.registrar: min_expires must not be longer than max_expires"),
+            std::string::npos)
+      << errs;
+  EXPECT_NE(errs.find("sip.auth.algorithms: unknown digest algorithm 'md4'"), std::string::npos)
+      << errs;
+  EXPECT_NE(errs.find("sip.auth.ban_response: unknown ban response 'maybe'"), std::string::npos)
+      << errs;
+}
+
+TEST(Config, Extensions) {
+  const std::string errs = errors_of(
+      "extensions:\n"
+      "  - { user: '1001', password: a }\n"
+      "  - { user: 'bad user', password: b }\n"
+      "  - { user: '1001', password: c }\n"
+      "  - { user: '1002' }\n"
+      "  - { user: '1003', password: d, pin: 1 }\n");
+  EXPECT_NE(errs.find("extensions[1].user: 'bad user' is not an extension user"), std::string::npos)
+      << errs;
+  EXPECT_NE(errs.find("extensions[2]: extension '1001' is listed twice"), std::string::npos)
+      << errs;
+  EXPECT_NE(errs.find("extensions[3]: missing 'password'"), std::string::npos) << errs;
+  EXPECT_NE(errs.find("extensions[4].pin: unknown key 'pin'"), std::string::npos) << errs;
+
+  Config a;
+  Config b = a;
+  b.extensions.push_back({"1001", "x", ""});
+  EXPECT_EQ(plan_reload(a, b).applied, std::vector<std::string>{"extensions"});
+}
+
 TEST(Config, MissingFileIsAnError) {
   const auto loaded = load_config_file("/nonexistent/hotline.yaml");
   EXPECT_FALSE(loaded.config);

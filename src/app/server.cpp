@@ -14,6 +14,7 @@
 #include "common/metrics.hpp"
 #include "common/worker_pool.hpp"
 #include "store/event_writer.hpp"
+#include "store/location_repository.hpp"
 #include "store/store.hpp"
 
 namespace hotline::app {
@@ -104,6 +105,29 @@ int Server::run() {
   }
   store::EventWriter writer(std::move(*writer_db), writer_options(config_.storage), metrics);
 
+  // Registrar contacts: the unexpired ones are loaded now (before the loop runs);
+  // changes are written later by a writer thread with its own connection.
+  store::LocationRepository contacts_repo((*db)->database());
+  if (auto gone = contacts_repo.remove_expired(config_.server.tenant, clock.now()); !gone) {
+    log::warn(kComponent, "cannot drop expired SIP contacts",
+              {log::kv("error", gone.error().message)});
+  }
+  auto saved_contacts = contacts_repo.load(config_.server.tenant, clock.now());
+  if (!saved_contacts) {
+    log::error(kComponent, "cannot load SIP contacts",
+               {log::kv("error", saved_contacts.error().message)});
+    writer.stop();
+    return 1;
+  }
+  auto contacts_db = store::open_database(config_.storage.url);
+  if (!contacts_db) {
+    log::error(kComponent, "cannot open storage for the SIP contact writer",
+               {log::kv("error", contacts_db.error().message)});
+    writer.stop();
+    return 1;
+  }
+  store::LocationWriter contacts_writer(std::move(*contacts_db), metrics);
+
   boost::asio::io_context loop(1);
   WorkerPool workers(static_cast<std::size_t>(config_.server.worker_threads));
 
@@ -123,15 +147,25 @@ int Server::run() {
             {log::kv("address", HostPort{config_.http.listen.host, http.port()}.to_string()),
              log::kv("static_dir", config_.http.static_dir)});
 
-  SipService sip_service(loop, config_.sip, metrics);
+  SipService sip_service(loop, clock, config_.sip, config_.extensions, config_.server.tenant,
+                         metrics, &contacts_writer);
+  sip_service.restore(*saved_contacts);
   if (auto st = sip_service.start(); !st) {
     log::error(kComponent, "cannot start SIP", {log::kv("error", st.error().message)});
     http.stop();
     writer.stop();
     return 1;
   }
+  http.router().add("GET", "/api/v1/sip/registrations", [&sip_service](const api::Request&) {
+    api::Response r;
+    r.body = sip_service.registrations().dump();
+    return r;
+  });
 
   EventBus events(clock, config_.server.tenant, writer, http.websocket_hub());
+  sip_service.set_event_sink([&events](std::string type, nlohmann::json payload) {
+    events.publish(std::move(type), std::move(payload));
+  });
   events.publish("system.started", {{"version", HOTLINE_VERSION}, {"schema_version", schema}});
 
   bool stopping = false;
@@ -165,6 +199,8 @@ int Server::run() {
           config_.http.static_dir = loaded.config->http.static_dir;
           log::init(config_.log.level, config_.log.format);
           http.set_static_dir(config_.http.static_dir);
+          config_.extensions = loaded.config->extensions;
+          sip_service.set_extensions(config_.extensions);
           for (const auto& p : plan.applied)
             log::info(kComponent, "reloaded", {log::kv("setting", p)});
           for (const auto& p : plan.needs_restart)
@@ -192,7 +228,8 @@ int Server::run() {
   loop.run();
 
   workers.join();
-  writer.stop();  // every event appended so far is durable after this
+  contacts_writer.stop();  // every contact change so far is durable after this
+  writer.stop();           // every event appended so far is durable after this
   log::info(kComponent, "stopped");
   return 0;
 }

@@ -121,6 +121,7 @@ RegisterOutcome Registrar::handle(const Message& request, const Peer& source,
       if (auto ua = request.header(HeaderId::kUserAgent)) b.user_agent = unfold(*ua);
       b.updated_at = now;
       auto replaced = location_.upsert(b);
+      if (!replaced) out.added.push_back(b.contact);
       if (replaced && replaced->contact != b.contact) out.removed.push_back(std::move(*replaced));
       out.upserted.push_back(std::move(b));
     }

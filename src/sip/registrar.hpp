@@ -42,6 +42,7 @@ struct RegisterOutcome {
   // What changed, for persistence: bindings written (new or refreshed) and removed.
   std::vector<Binding> upserted;
   std::vector<Binding> removed;
+  std::vector<std::string> added;  // contacts that were not bound before
 };
 
 // The AOR a REGISTER is for: the To URI's user, unescaped; "" when To is not a

@@ -50,6 +50,7 @@ TEST_F(RegistrarTest, AddsRefreshesAndRemovesAContact) {
   EXPECT_EQ(contact_headers(o), std::vector<std::string>{"<sip:1001@192.0.2.10:5062>;expires=300"});
   ASSERT_EQ(o.upserted.size(), 1u);
   EXPECT_EQ(o.upserted[0].source, source());
+  EXPECT_EQ(o.added, std::vector<std::string>{"sip:1001@192.0.2.10:5062"});
   EXPECT_EQ(location.count("1001"), 1u);
 
   clock.advance(100s);
@@ -59,6 +60,7 @@ TEST_F(RegistrarTest, AddsRefreshesAndRemovesAContact) {
   ASSERT_EQ(o.status, 200);
   EXPECT_EQ(contact_headers(o), std::vector<std::string>{"<sip:1001@192.0.2.10:5062>;expires=400"});
   EXPECT_EQ(location.size(), 1u);
+  EXPECT_TRUE(o.added.empty());  // a refresh
 
   o = registrar.handle(reg("Contact: <sip:1001@192.0.2.10:5062>\r\nExpires: 0\r\n", 3), source(),
                        "1001");
