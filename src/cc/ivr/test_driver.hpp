@@ -50,7 +50,15 @@ class Driver {
     take(session->start());
   }
 
-  void send(const Event& e) { take(session->on_event(e)); }
+  // Whatever id the event carries is no longer outstanding (a confused switch may
+  // fire a live timer early or finish a prompt twice; the session must cope).
+  void send(const Event& e) {
+    if (const auto* t = std::get_if<TimerFired>(&e)) timers.erase(t->id);
+    if (const auto* p = std::get_if<PromptFinished>(&e); p && playing == p->id) playing.reset();
+    if (const auto* h = std::get_if<HttpResponse>(&e); h && http == h->id) http.reset();
+    if (const auto* h = std::get_if<HttpFailed>(&e); h && http == h->id) http.reset();
+    take(session->on_event(e));
+  }
   void digit(char d) { send(DigitReceived{d}); }
   void digits(std::string_view ds) {
     for (char d : ds) digit(d);
