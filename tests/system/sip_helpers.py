@@ -12,10 +12,11 @@ SCENARIOS = Path(__file__).parent / "sipp"
 
 # Appended to conftest.write_config's sip.listen list: a TCP listener, registrar
 # settings and three extensions.
-def sip_extra(qualify="30s", auth="", tcp=True):
+def sip_extra(qualify="30s", auth="", tcp=True, more=""):
     text = ""
     if tcp:
         text += "    - { transport: tcp, address: 127.0.0.1:5060 }\n"
+    text += more
     text += f"  qualify_interval: {qualify}\n"
     text += "  registrar: { min_expires: 30s, max_expires: 1h, default_expires: 10m }\n"
     if auth:
@@ -120,6 +121,20 @@ class RawClient:
             lines.append(f"Authorization: {authorization}")
         lines.append("Content-Length: 0")
         return parse_response(self.request(("\r\n".join(lines) + "\r\n\r\n").encode()))
+
+
+def answer_request(client, status=200):
+    """Receives one request on `client` and answers it with `status`; returns
+    the request's method."""
+    data = client.recv().decode(errors="replace")
+    head = data.split("\r\n\r\n", 1)[0].split("\r\n")
+    method = head[0].split()[0]
+    keep = [line for line in head[1:]
+            if line.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+    keep = [line + ";tag=uas" if line.lower().startswith("to:") else line for line in keep]
+    client.send(("\r\n".join([f"SIP/2.0 {status} OK", *keep, "Content-Length: 0"]) +
+                 "\r\n\r\n").encode())
+    return method
 
 
 def digest_answer(challenge, user, password, method="REGISTER", uri="sip:127.0.0.1", nc=1):

@@ -8,7 +8,8 @@ import time
 import uuid
 
 from conftest import http_get
-from sip_helpers import (RawClient, digest_answer, header, sip_extra, sipp, users_file)
+from sip_helpers import (RawClient, answer_request, digest_answer, header, sip_extra, sipp,
+                         users_file)
 
 
 def registrations(port):
@@ -157,3 +158,26 @@ def test_registrar_rules_over_tcp(serve):
                                  authorization=digest_answer(chal, "1001", "pw-1001", nc=2))
     assert status == 200 and header(headers, "contact") == []
     c.close()
+
+
+def test_qualify_marks_a_silent_contact_unreachable_and_back(serve):
+    s, port, _ = serve(extra=sip_extra(qualify="1s", more="  t1: 50ms\n  t2: 200ms\n"))
+    phone = RawClient("udp", timeout=20)
+    call_id = uuid.uuid4().hex
+    _, headers = phone.register("1001", 1, call_id)
+    status, _ = phone.register("1001", 2, call_id, authorization=digest_answer(
+        header(headers, "www-authenticate")[0], "1001", "pw-1001"))
+    assert status == 200
+    # The phone answers the first qualify...
+    assert answer_request(phone) == "OPTIONS"
+    assert registrations(port)[0]["reachable"] is True
+    # ...then goes silent: Timer F (64*T1) fails the OPTIONS.
+    s.wait_for('msg="contact unreachable" aor=1001')
+    assert registrations(port)[0]["reachable"] is False
+    assert metric(port, "hotline_sip_qualify_unreachable_total") == 1
+    # Answering again brings it back.
+    phone.sock.settimeout(10)
+    while "contact reachable again" not in s.log():
+        answer_request(phone)
+    assert registrations(port)[0]["reachable"] is True
+    phone.close()
