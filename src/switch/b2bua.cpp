@@ -1,0 +1,405 @@
+#include "switch/b2bua.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "sip/stateless_response.hpp"
+
+namespace hotline::sw {
+namespace {
+
+sip::Content sdp_content(std::string body) {
+  sip::Content c;
+  c.body = std::move(body);
+  return c;
+}
+
+double seconds_between(MonoTime a, MonoTime b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// The dialled number: the Request-URI's user part, else the To URI's.
+std::string dialled_of(const sip::Message& m) {
+  std::string user = m.request_uri().user_unescaped();
+  if (user.empty()) user = m.to().uri.user_unescaped();
+  return user;
+}
+
+}  // namespace
+
+std::string_view to_string(EndCause cause) {
+  switch (cause) {
+    case EndCause::kCallerHangup: return "caller-hangup";
+    case EndCause::kCalleeHangup: return "callee-hangup";
+    case EndCause::kCallerCancelled: return "caller-cancelled";
+    case EndCause::kRejected: return "rejected";
+    case EndCause::kNoAnswer: return "no-answer";
+    case EndCause::kUnavailable: return "unavailable";
+    case EndCause::kMediaTimeout: return "media-timeout";
+    case EndCause::kMaxDuration: return "max-duration";
+    case EndCause::kFailed: return "failed";
+    case EndCause::kShutdown: return "shutdown";
+  }
+  return "?";
+}
+
+B2bua::B2bua(const Clock& clock, media::MediaEngine& media, B2buaPorts ports, B2buaConfig config)
+    : clock_(clock), media_(media), ports_(std::move(ports)), config_(std::move(config)) {}
+
+void B2bua::emit(const Call& call, std::string_view type, nlohmann::json payload) {
+  if (ports_.emit) ports_.emit(type, call.id, payload);
+}
+
+void B2bua::respond(sip::TransactionId txn, int status, std::string_view reason) {
+  sip::Reply reply;
+  reply.status = status;
+  reply.reason = std::string(reason.empty() ? sip::reason_phrase(status) : reason);
+  (void)dialogs_->respond(txn, reply);
+}
+
+B2bua::Call* B2bua::by_dialog(sip::DialogId dialog) {
+  auto it = by_dialog_.find(dialog);
+  if (it == by_dialog_.end()) return nullptr;
+  auto c = calls_.find(it->second);
+  return c == calls_.end() ? nullptr : &c->second;
+}
+
+B2bua::Call* B2bua::by_txn(sip::TransactionId txn, Fork** fork) {
+  auto it = by_txn_.find(txn);
+  if (it == by_txn_.end()) return nullptr;
+  auto c = calls_.find(it->second);
+  if (c == calls_.end()) return nullptr;
+  if (fork != nullptr) {
+    *fork = nullptr;
+    for (Fork& f : c->second.forks) {
+      if (f.txn == txn) *fork = &f;
+    }
+  }
+  return &c->second;
+}
+
+// ---- Requests -------------------------------------------------------------
+
+void B2bua::on_request(const sip::IncomingRequest& r) {
+  const std::string_view method = r.request.method();
+  if (!r.dialog) {
+    if (method == "INVITE") return on_new_invite(r);
+    // The registrar takes REGISTER before us; anything else outside a dialog:
+    if (method == "OPTIONS") return respond(r.txn, 200, "");
+    return respond(r.txn, 405, "");
+  }
+  Call* call = by_dialog(*r.dialog);
+  if (call == nullptr) return respond(r.txn, 481, "");
+  if (method == "INVITE" || method == "UPDATE") {
+    // Hold/resume or a new address: our endpoint answers; the other leg need not
+    // know, since media is anchored here.
+    const bool inbound = call->inbound == r.dialog;
+    const media::EndpointId ep = inbound ? call->caller_media : call->callee_media;
+    if (r.request.body().empty()) return respond(r.txn, 488, "offer required");
+    auto answer = media_.answer_reoffer(ep, r.request.body());
+    if (!answer) return respond(r.txn, 488, "");
+    sip::Reply ok;
+    ok.contact = config_.contact;
+    ok.content = sdp_content(std::move(*answer));
+    (void)dialogs_->respond(r.txn, ok);
+    emit(*call, "call.media_updated", {{"leg", inbound ? "caller" : "callee"}});
+    return;
+  }
+  if (method == "OPTIONS" || method == "INFO" || method == "NOTIFY") return respond(r.txn, 200, "");
+  respond(r.txn, 501, "");  // REFER and the rest: with transfers
+}
+
+void B2bua::on_new_invite(const sip::IncomingRequest& r) {
+  std::string origin;
+  if (const Trunk* trunk = trunks_.by_source(r.source.remote.address)) {
+    origin = "trunk:" + trunk->name;
+  } else {
+    auto ext = ports_.authenticate_extension ? ports_.authenticate_extension(r)
+                                             : std::optional<std::string>();
+    if (!ext) return;  // challenged or refused by the port
+    origin = "extension";
+  }
+  const NumberingPlan& plan = plan_.numbering();
+  auto dialled = normalize(dialled_of(r.request), plan);
+  if (!dialled) return respond(r.txn, 484, "");
+  auto caller = normalize(r.request.from().uri.user_unescaped(), plan);
+  Number caller_number = caller ? *caller : Number{NumberKind::kShort, "anonymous"};
+
+  Call& call = calls_[next_call_];
+  call.id = next_call_++;
+  call.inbound_txn = r.txn;
+  call.caller = caller_number.digits;
+  call.dialled = dialled->digits;
+  call.origin = origin;
+  call.started = clock_.mono();
+  call.deadline = call.started + config_.ring_timeout;
+  by_txn_[r.txn] = call.id;
+  emit(call, "call.created",
+       {{"caller", call.caller},
+        {"dialled", call.dialled},
+        {"origin", origin},
+        {"call_id", std::string(r.request.call_id())}});
+
+  auto route = plan_.route(CallInfo{*dialled, caller_number, origin});
+  if (!route) return end(call, EndCause::kRejected, 404);
+  route_call(call, r, *route);
+}
+
+void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& route) {
+  call.target = fmt::format("{}:{}", to_string(route.target.kind), route.target.name);
+  call.source = route.rule->source;
+  emit(call, "call.routed",
+       {{"rule", route.rule->name}, {"target", call.target}, {"source", call.source}});
+  if (route.target.kind == Target::Kind::kReject) {
+    return end(call, EndCause::kRejected, route.target.reject_status);
+  }
+  if (route.target.kind != Target::Kind::kExtension) {
+    return end(call, EndCause::kRejected, 501);  // IVR, queue, voicemail, trunk: next slices
+  }
+  if (r.request.body().empty()) return end(call, EndCause::kFailed, 488);
+  auto answer = media_.create_answer(r.request.body());
+  if (!answer) {
+    const bool full = answer.error().code == ErrorCode::kResourceExhausted;
+    return end(call, EndCause::kFailed, full ? 503 : 488);
+  }
+  call.caller_media = answer->id;
+  call.caller_answer_sdp = std::move(answer->sdp);
+  ring_extension(call, route.target.name, r.request.from().display_name_text());
+}
+
+void B2bua::ring_extension(Call& call, const std::string& extension,
+                           const std::string& caller_name) {
+  const std::vector<Contact> contacts =
+      ports_.locate ? ports_.locate(extension) : std::vector<Contact>{};
+  if (contacts.empty()) return end(call, EndCause::kUnavailable, 480);
+  media::EndpointOptions options;
+  options.colocate_with = call.caller_media;
+  auto offer = media_.create_offer(options);
+  if (!offer) return end(call, EndCause::kFailed, 503);
+  call.callee_media = offer->id;
+  const std::string from =
+      fmt::format("{}<sip:{}@{}>", caller_name.empty() ? "" : fmt::format("\"{}\" ", caller_name),
+                  call.caller, config_.domain);
+  for (const Contact& contact : contacts) {
+    sip::OutgoingInvite invite;
+    invite.request_uri = contact.uri;
+    invite.from = from;
+    invite.to = fmt::format("<sip:{}@{}>", extension, config_.domain);
+    invite.contact = config_.contact;
+    invite.destination = contact.destination;
+    invite.content = sdp_content(offer->sdp);
+    auto txn = dialogs_->invite(invite);
+    if (!txn) {
+      log::warn("switch", "cannot ring a device",
+                {log::kv("call", call.id), log::kv("contact", contact.uri),
+                 log::kv("error", txn.error().message)});
+      continue;
+    }
+    call.forks.push_back(Fork{*txn, std::nullopt, contact.uri, false, 0});
+    by_txn_[*txn] = call.id;
+  }
+  if (call.forks.empty()) return end(call, EndCause::kFailed, 503);
+  emit(call, "call.ringing_devices", {{"extension", extension}, {"devices", call.forks.size()}});
+}
+
+// ---- Responses to our INVITEs ---------------------------------------------
+
+void B2bua::on_response(const sip::ResponseEvent& r) {
+  Fork* fork = nullptr;
+  Call* call = by_txn(r.txn, &fork);
+  if (call == nullptr || fork == nullptr) {
+    // A late 2xx for a call already gone: release the dialog it made.
+    if (r.dialog && r.response.status_code() / 100 == 2 && r.response.cseq().method == "INVITE") {
+      (void)dialogs_->bye(*r.dialog);
+    }
+    return;
+  }
+  if (r.response.cseq().method != "INVITE") return;
+  on_fork_response(*call, *fork, r);
+}
+
+void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r) {
+  const int status = r.timeout ? 408 : r.response.status_code();
+  if (r.dialog) {
+    fork.dialog = r.dialog;
+    by_dialog_[*r.dialog] = call.id;
+  }
+  if (status < 200) {
+    if ((status == 180 || status == 183) && !call.ringing_sent && !call.answered) {
+      call.ringing_sent = true;
+      respond(call.inbound_txn, 180, "");
+      emit(call, "call.ringing", {{"device", fork.contact}});
+    }
+    return;
+  }
+  fork.finished = true;
+  fork.status = status;
+  if (status / 100 == 2) {
+    if (call.answered) {  // another device answered first
+      if (r.dialog) (void)dialogs_->bye(*r.dialog);
+      return;
+    }
+    if (!r.dialog) return end(call, EndCause::kFailed, 500);
+    call.outbound = r.dialog;
+    if (auto st = media_.apply_answer(call.callee_media, r.response.body()); !st) {
+      log::warn("switch", "device answered with unusable SDP",
+                {log::kv("call", call.id), log::kv("error", st.error().message)});
+      return end(call, EndCause::kFailed, 488);
+    }
+    for (Fork& other : call.forks) {
+      if (&other != &fork && !other.finished) (void)dialogs_->cancel(other.txn);
+    }
+    if (auto st = media_.bridge(call.caller_media, call.callee_media); !st) {
+      return end(call, EndCause::kFailed, 500);
+    }
+    answer_caller(call);
+    return;
+  }
+  if (call.answered) return;
+  const bool all_done =
+      std::all_of(call.forks.begin(), call.forks.end(), [](const Fork& f) { return f.finished; });
+  if (!all_done) return;
+  // Every device refused: busy if any said so, else unavailable.
+  const bool busy = std::any_of(call.forks.begin(), call.forks.end(),
+                                [](const Fork& f) { return f.status == 486 || f.status == 600; });
+  end(call, busy ? EndCause::kRejected : EndCause::kUnavailable, busy ? 486 : 480);
+}
+
+void B2bua::answer_caller(Call& call) {
+  sip::Reply ok;
+  ok.contact = config_.contact;
+  ok.content = sdp_content(call.caller_answer_sdp);
+  auto dialog = dialogs_->respond(call.inbound_txn, ok);
+  if (!dialog || !*dialog) return end(call, EndCause::kFailed, 0);
+  call.inbound = **dialog;
+  by_dialog_[**dialog] = call.id;
+  call.answered = true;
+  call.answered_at = clock_.mono();
+  call.deadline = call.answered_at + config_.max_call_duration;
+  emit(call, "call.answered", {{"wait_s", seconds_between(call.started, call.answered_at)}});
+}
+
+// ---- Dialog and media events ----------------------------------------------
+
+void B2bua::on_ack(sip::DialogId, const sip::Message&) {}
+
+void B2bua::on_cancelled(sip::TransactionId invite, std::optional<sip::DialogId>) {
+  Call* call = by_txn(invite);
+  if (call == nullptr || call->inbound_txn != invite) return;
+  call->inbound_txn = 0;  // the layer answered it 487
+  end(*call, EndCause::kCallerCancelled);
+}
+
+void B2bua::on_glare_retry(sip::DialogId, std::string_view) {}
+
+void B2bua::on_transport_error(sip::TransactionId txn, std::optional<sip::DialogId>) {
+  Fork* fork = nullptr;
+  Call* call = by_txn(txn, &fork);
+  if (call == nullptr || fork == nullptr || call->answered) return;
+  fork->finished = true;
+  fork->status = 503;
+  if (std::all_of(call->forks.begin(), call->forks.end(),
+                  [](const Fork& f) { return f.finished; })) {
+    end(*call, EndCause::kUnavailable, 480);
+  }
+}
+
+void B2bua::on_terminated(sip::DialogId dialog, sip::TerminationReason reason,
+                          const sip::Message*) {
+  Call* call = by_dialog(dialog);
+  by_dialog_.erase(dialog);
+  if (call == nullptr) return;
+  const bool remote_end =
+      reason == sip::TerminationReason::kRemoteBye || reason == sip::TerminationReason::kGone ||
+      reason == sip::TerminationReason::kTransportError || reason == sip::TerminationReason::kNoAck;
+  if (call->inbound == dialog) {
+    call->inbound.reset();
+    if (remote_end)
+      end(*call, reason == sip::TerminationReason::kRemoteBye ? EndCause::kCallerHangup
+                                                              : EndCause::kFailed);
+  } else if (call->outbound == dialog) {
+    call->outbound.reset();
+    if (remote_end)
+      end(*call, reason == sip::TerminationReason::kRemoteBye ? EndCause::kCalleeHangup
+                                                              : EndCause::kFailed);
+  }
+  // An early dialog of a fork that did not win: nothing to do.
+}
+
+void B2bua::on_media_event(const media::MediaEvent& event) {
+  if (event.kind != media::MediaEvent::Kind::kRtpTimeout) return;
+  for (auto& [id, call] : calls_) {
+    if (call.caller_media == event.endpoint || call.callee_media == event.endpoint) {
+      end(call, EndCause::kMediaTimeout);
+      return;
+    }
+  }
+}
+
+std::optional<MonoTime> B2bua::next_deadline() const {
+  std::optional<MonoTime> next;
+  for (const auto& [id, call] : calls_) {
+    if (!next || call.deadline < *next) next = call.deadline;
+  }
+  return next;
+}
+
+void B2bua::on_timer(MonoTime now) {
+  std::vector<CallId> due;
+  for (const auto& [id, call] : calls_) {
+    if (call.deadline <= now) due.push_back(id);
+  }
+  for (CallId id : due) {
+    auto it = calls_.find(id);
+    if (it == calls_.end()) continue;
+    Call& call = it->second;
+    if (call.answered) {
+      end(call, EndCause::kMaxDuration);
+    } else {
+      end(call, EndCause::kNoAnswer, 480);
+    }
+  }
+}
+
+void B2bua::hang_up_all() {
+  std::vector<CallId> ids;
+  for (const auto& [id, call] : calls_) ids.push_back(id);
+  for (CallId id : ids) {
+    auto it = calls_.find(id);
+    if (it != calls_.end()) end(it->second, EndCause::kShutdown, 503);
+  }
+}
+
+void B2bua::end(Call& call, EndCause cause, int caller_status) {
+  const CallId id = call.id;
+  // The caller: an INVITE still unanswered gets its final response; an answered
+  // one a BYE (unless it hung up itself).
+  if (!call.answered && call.inbound_txn != 0) {
+    respond(call.inbound_txn, caller_status != 0 ? caller_status : 480, "");
+  }
+  if (call.inbound && cause != EndCause::kCallerHangup) (void)dialogs_->bye(*call.inbound);
+  for (Fork& fork : call.forks) {
+    by_txn_.erase(fork.txn);
+    if (!fork.finished) (void)dialogs_->cancel(fork.txn);
+    if (fork.dialog) by_dialog_.erase(*fork.dialog);
+  }
+  if (call.outbound && cause != EndCause::kCalleeHangup) (void)dialogs_->bye(*call.outbound);
+  if (call.caller_media != 0) (void)media_.destroy(call.caller_media);
+  if (call.callee_media != 0) (void)media_.destroy(call.callee_media);
+  const MonoTime now = clock_.mono();
+  nlohmann::json payload{{"cause", to_string(cause)},
+                         {"duration_s", seconds_between(call.started, now)},
+                         {"answered", call.answered}};
+  if (caller_status != 0 && !call.answered) payload["status"] = caller_status;
+  if (call.answered) payload["talk_s"] = seconds_between(call.answered_at, now);
+  if (!call.source.empty()) payload["source"] = call.source;
+  emit(call, "call.ended", std::move(payload));
+  by_txn_.erase(call.inbound_txn);
+  if (call.inbound) by_dialog_.erase(*call.inbound);
+  if (call.outbound) by_dialog_.erase(*call.outbound);
+  calls_.erase(id);
+}
+
+}  // namespace hotline::sw

@@ -1,0 +1,168 @@
+// The back-to-back user agent: every call is an inbound leg (the caller's dialog)
+// and one outbound leg per device it rings, joined by a media bridge. The B2BUA is
+// the DialogUser of hotline's dialog layer: it authenticates and identifies the
+// caller (extension or trunk), asks the dial plan where the call goes, rings the
+// target's registered contacts (all at once; the first to answer wins), relays
+// ringing, answers the caller with hotline's own SDP (media is anchored: both legs
+// end on the media engine, so recording, monitoring and transfers need no
+// re-INVITE of the phones) and tears both legs down when either side hangs up,
+// cancels, or the media times out.
+//
+// First slice: extension-to-extension calls and rejections. IVR, queue, voicemail
+// and trunk targets are answered 501 until their handlers land (they come with the
+// IVR and ACD integration).
+//
+// Thread-safety: none; the control loop owns it (DESIGN.md principle 3). Media
+// events arrive through on_media_event(), which the owner calls on that loop.
+//
+// Invariants:
+//  1. Every call is in calls_ from INVITE to its end event; every dialog and
+//     INVITE transaction of its legs maps back to it, and nothing else does.
+//  2. A call ends exactly once, with one `call.ended` event carrying its cause;
+//     its media endpoints are destroyed then.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "media/media_engine.hpp"
+#include "sip/dialog_layer.hpp"
+#include "switch/dialplan.hpp"
+#include "switch/trunks.hpp"
+
+namespace hotline::sw {
+
+using CallId = std::uint64_t;
+
+// A registered device of an extension.
+struct Contact {
+  std::string uri;        // the Contact URI it registered (the Request-URI we send)
+  sip::Peer destination;  // where to send (the address it registered from, for NAT)
+};
+
+// What the B2BUA needs from the rest of the server.
+struct B2buaPorts {
+  // The registered contacts of an extension; empty when none (or not an extension).
+  std::function<std::vector<Contact>(std::string_view extension)> locate;
+  // Is this INVITE from an authenticated extension? Returns the extension, or
+  // nullopt after answering the request itself (401/407 challenge or 403).
+  std::function<std::optional<std::string>(const sip::IncomingRequest&)> authenticate_extension;
+  // Every call event (type, call id, payload) for the event log and live views.
+  std::function<void(std::string_view type, CallId call, const nlohmann::json& payload)> emit;
+};
+
+struct B2buaConfig {
+  std::string tenant = "default";
+  std::string contact;                               // our Contact: "<sip:hotline@127.0.0.1:5060>"
+  std::string domain = "127.0.0.1";                  // host part of the URIs we write
+  Duration ring_timeout = std::chrono::seconds(30);  // unanswered → 480 to the caller
+  Duration max_call_duration = std::chrono::hours(4);
+};
+
+enum class EndCause {
+  kCallerHangup,     // BYE from the caller
+  kCalleeHangup,     // BYE from the callee
+  kCallerCancelled,  // the caller gave up while it rang
+  kRejected,         // by the dial plan, no route, or every device refused
+  kNoAnswer,         // ring timeout
+  kUnavailable,      // extension without registered devices
+  kMediaTimeout,     // no RTP
+  kMaxDuration,
+  kFailed,  // SDP or resource failure
+  kShutdown,
+};
+std::string_view to_string(EndCause cause);
+
+class B2bua final : public sip::DialogUser {
+ public:
+  B2bua(const Clock& clock, media::MediaEngine& media, B2buaPorts ports, B2buaConfig config);
+  B2bua(const B2bua&) = delete;
+  B2bua& operator=(const B2bua&) = delete;
+
+  // REQUIRES: called once before any message; `dialogs` outlives the B2BUA.
+  void attach(sip::DialogLayer& dialogs) { dialogs_ = &dialogs; }
+  void set_routing(DialPlan plan, TrunkTable trunks) {
+    plan_ = std::move(plan);
+    trunks_ = std::move(trunks);
+  }
+
+  // Timers (ring timeout, maximum duration): the owner arms one timer on
+  // next_deadline() and calls on_timer() when it fires.
+  std::optional<MonoTime> next_deadline() const;
+  void on_timer(MonoTime now);
+  // An event from the media engine, posted to the control loop.
+  void on_media_event(const media::MediaEvent& event);
+  // Ends every call (BYE / CANCEL / 503), e.g. at shutdown.
+  void hang_up_all();
+
+  std::size_t active_calls() const { return calls_.size(); }
+
+  // sip::DialogUser
+  void on_request(const sip::IncomingRequest& request) override;
+  void on_response(const sip::ResponseEvent& response) override;
+  void on_ack(sip::DialogId dialog, const sip::Message& ack) override;
+  void on_cancelled(sip::TransactionId invite, std::optional<sip::DialogId> dialog) override;
+  void on_glare_retry(sip::DialogId dialog, std::string_view method) override;
+  void on_transport_error(sip::TransactionId txn, std::optional<sip::DialogId> dialog) override;
+  void on_terminated(sip::DialogId dialog, sip::TerminationReason reason,
+                     const sip::Message* cause) override;
+
+ private:
+  struct Fork {
+    sip::TransactionId txn = 0;
+    std::optional<sip::DialogId> dialog;
+    std::string contact;
+    bool finished = false;  // a final response came
+    int status = 0;
+  };
+  struct Call {
+    CallId id = 0;
+    sip::TransactionId inbound_txn = 0;     // the caller's INVITE
+    std::optional<sip::DialogId> inbound;   // the caller's dialog once we answer
+    std::vector<Fork> forks;                // outbound INVITEs
+    std::optional<sip::DialogId> outbound;  // the answered fork's dialog
+    media::EndpointId caller_media = 0;
+    media::EndpointId callee_media = 0;
+    std::string caller_answer_sdp;  // our answer to the caller's offer
+    std::string caller, dialled, origin, target, source;
+    bool ringing_sent = false;
+    bool answered = false;
+    MonoTime started{};
+    MonoTime answered_at{};
+    MonoTime deadline{};  // ring timeout until answered, then max duration
+  };
+
+  void on_new_invite(const sip::IncomingRequest& request);
+  void route_call(Call& call, const sip::IncomingRequest& request, const Route& route);
+  void ring_extension(Call& call, const std::string& extension, const std::string& caller_name);
+  void on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& response);
+  void answer_caller(Call& call);
+  // Ends the call: answers/cancels/BYEs whatever is still up, frees media, emits.
+  void end(Call& call, EndCause cause, int caller_status = 0);
+  void respond(sip::TransactionId txn, int status, std::string_view reason);
+  Call* by_dialog(sip::DialogId dialog);
+  Call* by_txn(sip::TransactionId txn, Fork** fork = nullptr);
+  void emit(const Call& call, std::string_view type, nlohmann::json payload);
+
+  const Clock& clock_;
+  media::MediaEngine& media_;
+  B2buaPorts ports_;
+  B2buaConfig config_;
+  sip::DialogLayer* dialogs_ = nullptr;
+  DialPlan plan_;
+  TrunkTable trunks_;
+  CallId next_call_ = 1;
+  std::map<CallId, Call> calls_;
+  std::unordered_map<sip::DialogId, CallId> by_dialog_;
+  std::unordered_map<sip::TransactionId, CallId> by_txn_;
+};
+
+}  // namespace hotline::sw
