@@ -840,6 +840,16 @@ TEST_F(DialogLayerTest, HostileInputIsRefusedWithoutState) {
   EXPECT_EQ(last_status("INVITE"), 400);
   bob.layer->on_message(parse(raw_request("INFO", "h-3", "", "x", 1)), kCarol);
   EXPECT_EQ(last_status("INFO"), 400);
+  // Tags present without a value.
+  std::string bare_to = raw_request("INFO", "h-3b", "f", "x", 1);
+  bare_to.replace(bare_to.find(";tag=x"), 6, ";tag");
+  bob.layer->on_message(parse(bare_to), kCarol);
+  EXPECT_EQ(last_status("INFO"), 400);
+  std::string bare_from = raw_request("OPTIONS", "h-3c", "f", "", 1);
+  bare_from.replace(bare_from.find(";tag=f"), 6, ";tag");
+  bob.layer->on_message(parse(bare_from), kCarol);
+  EXPECT_EQ(last_status("OPTIONS"), 400);
+  EXPECT_EQ(bob.layer->stats().bad_request, 4u);
   // No Contact, a star, two of them, or a non-SIP one in a dialog-creating INVITE.
   bob.layer->on_message(parse(raw_request("INVITE", "h-4", "c1", "", 1)), kCarol);
   EXPECT_EQ(last_status("INVITE"), 400);
