@@ -50,7 +50,7 @@ struct EngineConfig {
   int relatch_after_ms = 1'000;  // silence after which another source may take over
   int rtcp_interval_ms = 5'000;  // mean interval between our SR/RR (randomised ±50%)
   int mix_rate = 8000;           // rate of mixing, recording and played sources
-  int poll_interval_us = 1000;   // wake-up coalescing on a busy thread; 0 = wake per packet
+  int poll_interval_us = 0;      // >0: coalesce wake-ups of a busy thread (see docs/media.md)
   std::vector<CodecId> codecs = {CodecId::kPcmu, CodecId::kPcma, CodecId::kG722,
                                  CodecId::kOpus};  // our preference order
   // Wideband Opus; complexity 3 costs a fraction of 10 for a small loss of quality, which

@@ -125,10 +125,11 @@ class Phone {
     auto next = std::chrono::steady_clock::now();
     std::uint8_t buf[kMaxEncodedFrameBytes];
     for (int i = 0; i < frames; ++i) {
-      auto n = codec->encode(std::span(pcm).subspan(static_cast<std::size_t>(i) *
-                                                        static_cast<std::size_t>(codec->frame_samples()),
-                                                    static_cast<std::size_t>(codec->frame_samples())),
-                             buf);
+      auto n =
+          codec->encode(std::span(pcm).subspan(static_cast<std::size_t>(i) *
+                                                   static_cast<std::size_t>(codec->frame_samples()),
+                                               static_cast<std::size_t>(codec->frame_samples())),
+                        buf);
       send(static_cast<std::uint8_t>(pt), std::span(buf, *n), ts_, i == 0);
       ts_ += static_cast<std::uint32_t>(codec->frame_timestamp_step());
       next += 20ms;
@@ -189,7 +190,8 @@ std::vector<std::int16_t> decode_all(const std::vector<Received>& pkts, CodecId 
   std::vector<std::int16_t> frame(5760);
   for (const auto& r : pkts) {
     if (r.header.payload_type != pt) continue;
-    if (auto n = codec->decode(r.payload, frame)) pcm.insert(pcm.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(*n));
+    if (auto n = codec->decode(r.payload, frame))
+      pcm.insert(pcm.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(*n));
   }
   return pcm;
 }

@@ -28,6 +28,7 @@ struct RecorderOptions {
   RecordingLayout layout = RecordingLayout::kStereo;
   int queue_ms = 5000;           // ring capacity: how far the disk may lag before frames drop
   int header_refresh_ms = 1000;  // how much audio a crash may leave outside the header
+  int flush_interval_ms = 200;   // the writer batches this much (or half the ring) per write
 };
 
 struct RecorderStats {

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   std::string ports_file = "ports.txt";
   std::string record_dir;
   bool mono = false;
+  int poll_us = 0;
   CodecId codec_b = CodecId::kPcmu;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -83,13 +84,15 @@ int main(int argc, char** argv) {
       record_dir = next();
     else if (a == "--mono")
       mono = true;
+    else if (a == "--poll-us")
+      poll_us = std::stoi(next());
     else if (a == "--codec-b")
       codec_b = next() == "opus" ? CodecId::kOpus : CodecId::kPcmu;
     else {
       std::fprintf(stderr,
                    "usage: media_bridge_harness --calls N --ports-file F [--threads T] "
                    "[--warmup S] [--measure S] [--codec-b pcmu|opus] [--record-dir D] "
-                   "[--mono]\n");
+                   "[--mono] [--poll-us US]\n");
       return 2;
     }
   }
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
   cfg.port_min = 20000;
   cfg.port_max = 40000;
   cfg.rtp_timeout_ms = 0;  // the bench measures relay, not timeouts
+  cfg.poll_interval_us = poll_us;
   const long rss0 = rss_kb();
   auto engine = MediaEngine::start(cfg, [&](const MediaEvent& e) {
     if (e.kind == MediaEvent::Kind::kRtpTimeout) ++timeouts;
