@@ -38,6 +38,9 @@ DialogLayer::Entry::~Entry() {
   for (DialogId id : l_.dead_) l_.dialogs_.erase(id);
   l_.dead_.clear();
   for (TransactionId id : l_.dead_txns_) {
+    if (auto s = l_.server_.find(id); s != l_.server_.end() && !s->second.merge_key.empty()) {
+      l_.merged_.erase(s->second.merge_key);
+    }
     l_.client_.erase(id);
     l_.server_.erase(id);
     l_.attempts_.erase(id);
@@ -321,7 +324,19 @@ void DialogLayer::creating_invite(TransactionId id, const Message& request, cons
     reject(id, 400, "Bad Record-Route", random_hex());
     return;
   }
+  // §8.2.2.2: the same request reached us twice by different paths (a forking
+  // proxy upstream): From tag, Call-ID and CSeq match a pending INVITE, the
+  // branch does not.
+  std::string merge_key =
+      dialog_key(request.call_id(), *request.from().tag(), std::to_string(request.cseq().number));
+  if (merged_.contains(merge_key)) {
+    ++stats_.merged;
+    reject(id, 482, "Loop Detected", random_hex());
+    return;
+  }
   ServerTxn s;
+  s.merge_key = merge_key;
+  merged_.insert(std::move(merge_key));
   s.initial = true;
   s.method = "INVITE";
   s.cseq = request.cseq().number;

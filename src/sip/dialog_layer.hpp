@@ -9,7 +9,8 @@
 //
 // What the layer does itself:
 //  * matches in-dialog requests (§12.2.2): unknown dialog → 481, missing or empty
-//    tags → 400, CSeq lower than the last seen → 500;
+//    tags → 400, CSeq lower than the last seen → 500; a dialog-creating INVITE
+//    that reached us twice by different paths → 482 (§8.2.2.2);
 //  * creates dialogs: UAS on the first 101–199 with our tag or the 2xx the user
 //    sends to a dialog-creating INVITE; UAC on every 1xx with a To tag (one early
 //    dialog per fork) and on the 2xx, which confirms it;
@@ -51,6 +52,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -97,6 +99,7 @@ struct DialogStats {
   std::uint64_t glare = 0;              // 491 sent
   std::uint64_t retry_later = 0;        // 500 + Retry-After sent (their INVITE/offer pending)
   std::uint64_t overloaded = 0;         // 503 over max_dialogs
+  std::uint64_t merged = 0;             // 482: the same INVITE by another path (§8.2.2.2)
   std::uint64_t ok_retransmissions = 0;
   std::uint64_t ack_retransmissions = 0;
   std::uint64_t no_ack = 0;
@@ -319,6 +322,7 @@ class DialogLayer final : public TransactionUser {
     std::string remote_target;
     std::vector<RouteHop> routes;
     std::vector<std::string> record_route;  // raw values, copied into 1xx/2xx
+    std::string merge_key;                  // §8.2.2.2: Call-ID, From tag, CSeq
   };
   enum class TimerKind : std::uint8_t { kOkRetransmit, kOkGiveUp, kGlare };
   struct TimerEntry {
@@ -381,7 +385,8 @@ class DialogLayer final : public TransactionUser {
   std::unordered_map<TransactionId, Attempt> attempts_;
   std::unordered_map<TransactionId, ClientTxn> client_;
   std::unordered_map<TransactionId, ServerTxn> server_;
-  std::size_t pending_creating_ = 0;  // server INVITEs that may still create a dialog
+  std::unordered_set<std::string> merged_;  // merge keys of live dialog-creating INVITEs
+  std::size_t pending_creating_ = 0;        // server INVITEs that may still create a dialog
   std::vector<DialogId> dead_;
   std::vector<TransactionId> dead_txns_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;

@@ -868,6 +868,20 @@ TEST_F(DialogLayerTest, HostileInputIsRefusedWithoutState) {
                                           contact + "Record-Route: <tel:+15551234>\r\n")),
                         kCarol);
   EXPECT_EQ(last_status("INVITE"), 400);
+  // The same dialog-creating INVITE by a second path (another branch): 482.
+  bob.layer->on_message(parse(raw_request("INVITE", "h-m", "c1", "", 7, contact)), kCarol);
+  EXPECT_EQ(bob.user.count(UserCall::Type::kRequest), 1u);
+  bob.layer->on_message(parse(raw_request("INVITE", "h-m", "c1", "", 7, contact)), kCarol);
+  EXPECT_EQ(last_status("INVITE"), 482);
+  EXPECT_EQ(bob.user.count(UserCall::Type::kRequest), 1u);
+  EXPECT_EQ(bob.layer->stats().merged, 1u);
+  // Once the first is answered and gone, the key is free again.
+  ASSERT_TRUE(bob.layer->respond(bob.user.calls.back().txn, Reply{603, "Decline", {}, {}}));
+  advance(64s);
+  bob.layer->on_message(parse(raw_request("INVITE", "h-m", "c1", "", 7, contact)), kCarol);
+  EXPECT_EQ(bob.user.count(UserCall::Type::kRequest), 2u);
+  ASSERT_TRUE(bob.layer->respond(bob.user.calls.back().txn, Reply{603, "Decline", {}, {}}));
+  bob.user.calls.clear();
   // An ACK for nothing is dropped silently.
   const std::size_t sent = bob.sender.sent.size();
   bob.layer->on_message(parse(raw_request("ACK", "h-9", "c1", "x", 1)), kCarol);
