@@ -181,16 +181,19 @@ void add_wfm_routes(api::Router& router, WorkerPool& workers, boost::asio::io_co
   s->options = options;
   if (s->options.max_jobs_kept == 0) s->options.max_jobs_kept = 1;
 
-  router.add("POST", std::string(kPrefix) + "erlang", [](const api::Request& req) {
-    api::Response error;
-    auto body = parse_body(req, error);
-    if (!body) return error;
-    auto result = wfm_ops::erlang(*body);
-    if (!result)
-      return api::json_error(http_status(result.error().code), error_code(result.error().code),
-                             result.error().message);
-    return json_response(200, *result);
-  });
+  // Cheap enough for the control loop: bounded by the body limit and linear in it.
+  for (const char* op : {"erlang", "check"}) {
+    router.add("POST", std::string(kPrefix) + op, [op = std::string(op)](const api::Request& req) {
+      api::Response error;
+      auto body = parse_body(req, error);
+      if (!body) return error;
+      auto result = wfm_ops::run(op, *body);
+      if (!result)
+        return api::json_error(http_status(result.error().code), error_code(result.error().code),
+                               result.error().message);
+      return json_response(200, *result);
+    });
+  }
   for (const char* op : {"forecast", "schedule", "validate", "adherence"}) {
     router.add("POST", std::string(kPrefix) + op,
                [s, op = std::string(op)](const api::Request& req) { return submit(s, op, req); });

@@ -1,7 +1,7 @@
 // The workforce-management REST API, /api/v1/wfm/...: the operations of
 // app/wfm_ops.hpp with JSON in and out.
 //
-//   POST /api/v1/wfm/erlang                  answered at once (200): it is cheap
+//   POST /api/v1/wfm/erlang, .../check       answered at once (200): they are cheap
 //   POST /api/v1/wfm/{forecast,schedule,validate,adherence}
 //                                            202 + Location of a job: the work runs on
 //                                            the WorkerPool, never on the control loop

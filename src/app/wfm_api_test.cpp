@@ -218,6 +218,37 @@ TEST_F(WfmApi, ContradictoryShiftRuleNamesTheRule) {
       << j["error"]["message"];
 }
 
+TEST_F(WfmApi, CheckFindsTheRuleAHandEditBreaks) {
+  // bob never works weekends; a planner drags his shift onto Saturday.
+  json sched = {{"shifts",
+                 {{{"agent", "bob"},
+                   {"template", "day"},
+                   {"start_slot", 5 * 48 + 18},
+                   {"length_slots", 16},
+                   {"breaks",
+                    {{{"name", "lunch"},
+                      {"start_slot", 5 * 48 + 26},
+                      {"length_slots", 1},
+                      {"paid", false}}}}}}}};
+  auto r = call("POST", "/api/v1/wfm/check",
+                json{{"problem", small_problem()}, {"schedule", sched}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = body(r);
+  ASSERT_EQ(j["violations"].size(), 1u) << j["violations"].dump();
+  EXPECT_EQ(j["violations"][0]["rule"], "day_off");
+  EXPECT_EQ(j["violations"][0]["agent"], "bob");
+  EXPECT_EQ(j["coverage"][5 * 48 + 18], 1.0);
+  EXPECT_EQ(j["coverage"][5 * 48 + 26], 0.0) << "lunch";
+  EXPECT_FALSE(j["uncovered"].empty()) << "nobody on weekdays";
+
+  sched["shifts"][0]["agent"] = "zed";
+  r = call("POST", "/api/v1/wfm/check",
+           json{{"problem", small_problem()}, {"schedule", sched}}.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("schedule.shifts[0].agent"),
+            std::string::npos);
+}
+
 TEST_F(WfmApi, ValidateSimulatesAGivenSchedule) {
   // ann works Monday 09:00-17:00 (no breaks); 20 calls per half hour at 180 s.
   json demand = json::array();

@@ -18,6 +18,7 @@ struct WfmCli::Options {
   CLI::App* schedule = nullptr;
   CLI::App* validate = nullptr;
   CLI::App* adherence = nullptr;
+  CLI::App* check = nullptr;
 
   std::string format = "table";
   std::string request_file;  // a JSON request as the API takes; flags add to it
@@ -110,6 +111,16 @@ WfmCli::WfmCli(CLI::App& parent) : o_(std::make_unique<Options>()) {
   o.validate->add_option("--replications", o.replications, "Simulation runs (default 5)");
   o.validate->add_option("--seed", o.seed, "Random seed (default 1)");
   o.validate->add_option("--time-limit", o.time_limit, "Solver limit when building, seconds");
+
+  o.check = wfm_->add_subcommand(
+      "check", "Check a (hand-edited) schedule: labour rules, coverage, uncovered intervals");
+  add_common(o.check, o);
+  add_target(o.check, o);
+  o.check->add_option("--problem", o.problem, "JSON problem");
+  o.check->add_option("--schedule", o.schedule_file, "Schedule JSON");
+  o.check->add_option("--demand", o.demand, "Forecast CSV, when the problem has no requirement");
+  o.check->add_option("--aht", o.aht_s, "AHT when the demand CSV has none");
+  o.check->add_option("--shrinkage", o.shrinkage, "Absence shrinkage on top (default 0)");
 
   o.adherence =
       wfm_->add_subcommand("adherence", "Schedule adherence per agent per day from agent states");
@@ -226,7 +237,7 @@ Result<json> build_request(std::string_view op, const WfmCli::Options& o) {
     return r;
   }
   if (auto st = load_json(o.problem, "problem"); !st) return std::unexpected(st.error());
-  if (op == "schedule" || op == "validate") {
+  if (op == "schedule" || op == "validate" || op == "check") {
     if (!o.demand.empty()) {
       auto d = csv_demand(o.demand);
       if (!d) return std::unexpected(d.error());
@@ -241,7 +252,7 @@ Result<json> build_request(std::string_view op, const WfmCli::Options& o) {
       set(r, "seed", o.seed);
     }
   }
-  if (op == "validate" || op == "adherence") {
+  if (op == "validate" || op == "adherence" || op == "check") {
     if (auto st = load_json(o.schedule_file, "schedule"); !st) return std::unexpected(st.error());
   }
   if (op == "adherence") {
@@ -271,6 +282,7 @@ int WfmCli::run(std::ostream& out, std::ostream& err) {
   if (o.schedule->parsed()) op = "schedule";
   if (o.validate->parsed()) op = "validate";
   if (o.adherence->parsed()) op = "adherence";
+  if (o.check->parsed()) op = "check";
   const std::string prefix = "hotline wfm " + std::string(op) + ": ";
   auto report = [&](const Error& e) {
     err << prefix << "error: " << e.message << '\n';

@@ -249,11 +249,19 @@ Rendered render_forecast(const json& j, Format f) {
 
 Rendered render_schedule(const json& j, Format f) {
   std::string notes = fmt::format(
-      "shifts {} (solver: shifts {}, breaks {}), coverage gap {}, under-staffed {} agent-hours, "
-      "over-staffed {} agent-hours\n",
-      j["shifts"].size(), j.value("shift_status", ""), j.value("break_status", ""),
+      "shifts {}{}, coverage gap {}, under-staffed {} agent-hours, over-staffed {} "
+      "agent-hours\n",
+      j["shifts"].size(),
+      j.contains("shift_status")
+          ? fmt::format(" (solver: shifts {}, breaks {})", j.value("shift_status", ""),
+                        j.value("break_status", ""))
+          : std::string(),
       pct(j["coverage_gap"]), num(j["under_staffed_agent_hours"], 1),
       num(j["over_staffed_agent_hours"], 1));
+  if (!j.contains("shift_status"))
+    notes += j["violations"].empty()
+                 ? "every labour rule holds\n"
+                 : fmt::format("{} labour-rule violations\n", j["violations"].size());
   if (!j["uncovered"].empty()) {
     notes += fmt::format("warning: {} intervals under-staffed:", j["uncovered"].size());
     std::size_t shown = 0;
@@ -358,7 +366,7 @@ Rendered render(std::string_view op, const json& result, Format f) {
   if (f == Format::kJson) return {result.dump(2) + "\n", ""};
   if (op == "erlang") return render_erlang(result, f);
   if (op == "forecast") return render_forecast(result, f);
-  if (op == "schedule") return render_schedule(result, f);
+  if (op == "schedule" || op == "check") return render_schedule(result, f);
   if (op == "validate") return render_validate(result, f);
   if (op == "adherence") return render_adherence(result, f);
   return {result.dump(2) + "\n", ""};

@@ -827,6 +827,19 @@ json schedule_impl(const json& r) {
   return out;
 }
 
+json check_impl(const json& r) {
+  object(r, "request");
+  Planned pl = plan_problem(r);
+  if (auto ok = wfm::validate(pl.problem); !ok) bad(ok.error());
+  const json* sj = field(r, "schedule");
+  if (!sj) bad("", "needs \"schedule\" (the shifts to check)");
+  auto s = wfm::summarise(pl.problem, read_shifts(*sj, pl.problem));
+  json out = schedule_json(pl.problem, s);
+  out.erase("shift_status");
+  out.erase("break_status");
+  return out;
+}
+
 json validate_impl(const json& r) {
   object(r, "request");
   Planned pl = plan_problem(r);
@@ -974,6 +987,9 @@ Result<json> schedule(const json& r) {
 Result<json> validate(const json& r) {
   return guarded(validate_impl, r);
 }
+Result<json> check(const json& r) {
+  return guarded(check_impl, r);
+}
 Result<json> adherence(const json& r) {
   return guarded(adherence_impl, r);
 }
@@ -983,6 +999,7 @@ Result<json> run(std::string_view op, const json& r) {
   if (op == "forecast") return forecast(r);
   if (op == "schedule") return schedule(r);
   if (op == "validate") return validate(r);
+  if (op == "check") return check(r);
   if (op == "adherence") return adherence(r);
   return fail(ErrorCode::kNotFound, "no WFM operation '" + std::string(op) + "'");
 }

@@ -30,10 +30,14 @@ Result<nlohmann::json> schedule(const nlohmann::json& request);
 // Simulated vs Erlang service level per interval for a schedule (built first when
 // the request has none) and its demand.
 Result<nlohmann::json> validate(const nlohmann::json& request);
+// A (hand-edited) schedule checked against the problem: every labour-rule violation,
+// coverage per slot against the requirement, uncovered intervals. Cheap.
+Result<nlohmann::json> check(const nlohmann::json& request);
 // Adherence per agent per day: a schedule against agent state events.
 Result<nlohmann::json> adherence(const nlohmann::json& request);
 
-// Dispatches by name ("erlang", "forecast", ...); kNotFound for an unknown name.
+// Dispatches by name ("erlang", "forecast", "schedule", "validate", "check", "adherence");
+// kNotFound for an unknown name.
 Result<nlohmann::json> run(std::string_view operation, const nlohmann::json& request);
 
 }  // namespace hotline::app::wfm_ops

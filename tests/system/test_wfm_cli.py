@@ -149,6 +149,27 @@ def test_schedule_validate_and_adherence(tmp_path):
             "--replications", "1")
     assert r.returncode == 0 and "period SL Erlang" in r.stdout
 
+    # A planner's hand edit: move a night agent's shift onto a day off after 5 in a row.
+    edited = json.loads(schedule.read_text())
+    night = [x for x in edited["shifts"] if x["template"] == "night"]
+    assert night
+    r = wfm("check", "--problem", PROBLEM, "--demand", forecast, "--schedule", schedule,
+            "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["violations"] == [], r.stdout[:500]
+    agent = night[0]["agent"]
+    edited["shifts"] = [x for x in edited["shifts"] if x["agent"] != agent]
+    for day in range(7):  # seven nights in a row
+        start = day * 96 + 88
+        edited["shifts"].append({"agent": agent, "template": "night", "start_slot": start,
+                                 "length_slots": 32, "breaks": [
+                                     {"name": "break", "start_slot": start + 14,
+                                      "length_slots": 2, "paid": True}]})
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(edited))
+    r = wfm("check", "--problem", PROBLEM, "--demand", forecast, "--schedule", path)
+    assert r.returncode == 0, r.stderr
+    assert "max_consecutive_days" in r.stdout, r.stdout[:2000]
+
     # One agent follows Tuesday's shift but logs in 10 minutes late.
     shift = next(x for x in s["shifts"] if x["day"] == 1)
     slot = s["slot_s"]
