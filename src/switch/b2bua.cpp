@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
+#include <type_traits>
+#include <variant>
 
 #include "common/log.hpp"
 #include "sip/stateless_response.hpp"
@@ -39,6 +42,7 @@ std::string_view to_string(EndCause cause) {
     case EndCause::kUnavailable: return "unavailable";
     case EndCause::kMediaTimeout: return "media-timeout";
     case EndCause::kMaxDuration: return "max-duration";
+    case EndCause::kIvrHangup: return "ivr-hangup";
     case EndCause::kFailed: return "failed";
     case EndCause::kShutdown: return "shutdown";
   }
@@ -134,7 +138,7 @@ void B2bua::on_new_invite(const sip::IncomingRequest& r) {
   call.dialled = dialled->digits;
   call.origin = origin;
   call.started = clock_.mono();
-  call.deadline = call.started + config_.ring_timeout;
+  call.max_deadline = call.started + config_.max_call_duration;
   by_txn_[r.txn] = call.id;
   emit(call, "call.created",
        {{"caller", call.caller},
@@ -152,11 +156,13 @@ void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& r
   call.source = route.rule->source;
   emit(call, "call.routed",
        {{"rule", route.rule->name}, {"target", call.target}, {"source", call.source}});
-  if (route.target.kind == Target::Kind::kReject) {
+  const Target::Kind kind = route.target.kind;
+  if (kind == Target::Kind::kReject) {
     return end(call, EndCause::kRejected, route.target.reject_status);
   }
-  if (route.target.kind != Target::Kind::kExtension) {
-    return end(call, EndCause::kRejected, 501);  // IVR, queue, voicemail, trunk: next slices
+  const bool ivr = kind == Target::Kind::kIvr && ports_.flow;
+  if (kind != Target::Kind::kExtension && !ivr) {
+    return end(call, EndCause::kRejected, 501);  // queues, voicemail, trunks: next slices
   }
   if (r.request.body().empty()) return end(call, EndCause::kFailed, 488);
   auto answer = media_.create_answer(r.request.body());
@@ -165,7 +171,13 @@ void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& r
     return end(call, EndCause::kFailed, full ? 503 : 488);
   }
   call.caller_media = answer->id;
+  by_endpoint_[answer->id] = call.id;
+  if (endpoint_observer_) endpoint_observer_(call.id, answer->id);
   call.caller_answer_sdp = std::move(answer->sdp);
+  if (ivr) {
+    if (!answer_caller(call)) return;
+    return start_ivr(call, route.target.name);
+  }
   ring_extension(call, route.target.name, r.request.from().display_name_text());
 }
 
@@ -179,6 +191,7 @@ void B2bua::ring_extension(Call& call, const std::string& extension,
   auto offer = media_.create_offer(options);
   if (!offer) return end(call, EndCause::kFailed, 503);
   call.callee_media = offer->id;
+  by_endpoint_[offer->id] = call.id;
   const std::string from =
       fmt::format("{}<sip:{}@{}>", caller_name.empty() ? "" : fmt::format("\"{}\" ", caller_name),
                   call.caller, config_.domain);
@@ -201,6 +214,7 @@ void B2bua::ring_extension(Call& call, const std::string& extension,
     by_txn_[*txn] = call.id;
   }
   if (call.forks.empty()) return end(call, EndCause::kFailed, 503);
+  call.ring_deadline = clock_.mono() + config_.ring_timeout;
   emit(call, "call.ringing_devices", {{"extension", extension}, {"devices", call.forks.size()}});
 }
 
@@ -228,6 +242,8 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
   }
   if (status < 200) {
     if ((status == 180 || status == 183) && !call.ringing_sent && !call.answered) {
+      // (A caller the IVR answered hears its prompts end; ringback comes with the
+      // queue integration.)
       call.ringing_sent = true;
       respond(call.inbound_txn, 180, "");
       emit(call, "call.ringing", {{"device", fork.contact}});
@@ -237,7 +253,7 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
   fork.finished = true;
   fork.status = status;
   if (status / 100 == 2) {
-    if (call.answered) {  // another device answered first
+    if (call.connected) {  // another device answered first
       if (r.dialog) (void)dialogs_->bye(*r.dialog);
       return;
     }
@@ -251,13 +267,17 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
     for (Fork& other : call.forks) {
       if (&other != &fork && !other.finished) (void)dialogs_->cancel(other.txn);
     }
+    if (call.ivr) (void)media_.stop_playback(call.caller_media);
     if (auto st = media_.bridge(call.caller_media, call.callee_media); !st) {
       return end(call, EndCause::kFailed, 500);
     }
-    answer_caller(call);
+    call.connected = true;
+    call.ring_deadline.reset();
+    if (!call.answered && !answer_caller(call)) return;
+    emit(call, "call.connected", {{"device", fork.contact}});
     return;
   }
-  if (call.answered) return;
+  if (call.connected) return;
   const bool all_done =
       std::all_of(call.forks.begin(), call.forks.end(), [](const Fork& f) { return f.finished; });
   if (!all_done) return;
@@ -267,18 +287,119 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
   end(call, busy ? EndCause::kRejected : EndCause::kUnavailable, busy ? 486 : 480);
 }
 
-void B2bua::answer_caller(Call& call) {
+bool B2bua::answer_caller(Call& call) {
   sip::Reply ok;
   ok.contact = config_.contact;
   ok.content = sdp_content(call.caller_answer_sdp);
   auto dialog = dialogs_->respond(call.inbound_txn, ok);
-  if (!dialog || !*dialog) return end(call, EndCause::kFailed, 0);
+  if (!dialog || !*dialog) {
+    end(call, EndCause::kFailed, 0);
+    return false;
+  }
   call.inbound = **dialog;
   by_dialog_[**dialog] = call.id;
   call.answered = true;
   call.answered_at = clock_.mono();
-  call.deadline = call.answered_at + config_.max_call_duration;
   emit(call, "call.answered", {{"wait_s", seconds_between(call.started, call.answered_at)}});
+  return true;
+}
+
+// ---- IVR ------------------------------------------------------------------
+
+void B2bua::start_ivr(Call& call, const std::string& flow_name) {
+  auto flow = ports_.flow(flow_name);
+  if (!flow) {
+    log::error("switch", "IVR flow not found",
+               {log::kv("call", call.id), log::kv("flow", flow_name)});
+    return end(call, EndCause::kFailed, 0);
+  }
+  call.ivr = std::make_unique<cc::ivr::Session>(
+      std::move(flow),
+      cc::ivr::CallContext{std::to_string(call.id), call.caller, call.dialled, call.source}, clock_,
+      ports_.zones != nullptr ? *ports_.zones : utc_);
+  emit(call, "ivr.started", {{"flow", flow_name}});
+  run_ivr(call, call.ivr->start());
+}
+
+void B2bua::ivr_event(Call& call, const cc::ivr::Event& event) {
+  if (!call.ivr || call.ivr->finished()) return;
+  run_ivr(call, call.ivr->on_event(event));
+}
+
+void B2bua::run_ivr(Call& call, std::vector<cc::ivr::Command> commands) {
+  namespace ivr = cc::ivr;
+  const CallId id = call.id;
+  // Events the switch answers at once (no port for it) go back in after the batch.
+  std::deque<ivr::Event> immediate;
+  for (;;) {
+    for (const ivr::Command& command : commands) {
+      if (!calls_.contains(id)) return;  // a command ended the call
+      std::visit(
+          [&](const auto& c) {
+            using T = std::decay_t<decltype(c)>;
+            if constexpr (std::is_same_v<T, ivr::PlayFile> || std::is_same_v<T, ivr::PlayTts>) {
+              call.prompt = c.id;
+              if (ports_.play) {
+                ports_.play(id, call.caller_media, command);
+              } else {
+                immediate.push_back(ivr::PromptFinished{c.id, true});
+              }
+            } else if constexpr (std::is_same_v<T, ivr::StopPrompt>) {
+              if (call.prompt == c.id) (void)media_.stop_playback(call.caller_media);
+              call.prompt = 0;
+            } else if constexpr (std::is_same_v<T, ivr::StartTimer>) {
+              call.ivr_timer = std::pair{c.id, c.deadline};
+            } else if constexpr (std::is_same_v<T, ivr::CancelTimer>) {
+              if (call.ivr_timer && call.ivr_timer->first == c.id) call.ivr_timer.reset();
+            } else if constexpr (std::is_same_v<T, ivr::HttpGet>) {
+              if (ports_.http_get) {
+                ports_.http_get(id, c);
+              } else {
+                immediate.push_back(ivr::HttpFailed{c.id, "HTTP lookups are not configured"});
+              }
+            } else if constexpr (std::is_same_v<T, ivr::RequestCallback>) {
+              emit(call, "callback.requested", {{"number", c.number}, {"queue", c.queue}});
+            } else if constexpr (std::is_same_v<T, ivr::RouteToExtension>) {
+              emit(call, "ivr.ended", {{"to", "extension:" + c.extension}});
+              ring_extension(call, c.extension, "");
+            } else if constexpr (std::is_same_v<T, ivr::TransferToNumber>) {
+              emit(call, "ivr.ended", {{"to", "number:" + c.number}});
+              auto n = normalize(c.number, plan_.numbering());
+              if (n && n->kind == NumberKind::kShort) {
+                ring_extension(call, n->digits, "");
+              } else {
+                end(call, EndCause::kFailed);  // transfers to trunks land with outbound trunks
+              }
+            } else if constexpr (std::is_same_v<T, ivr::RouteToQueue>) {
+              emit(call, "ivr.ended", {{"to", "queue:" + c.queue}});
+              if (!ports_.enqueue || !ports_.enqueue(id, c)) end(call, EndCause::kRejected);
+            } else if constexpr (std::is_same_v<T, ivr::RouteToVoicemail>) {
+              emit(call, "ivr.ended", {{"to", "voicemail:" + c.box}});
+              if (!ports_.voicemail || !ports_.voicemail(id, c)) end(call, EndCause::kRejected);
+            } else if constexpr (std::is_same_v<T, ivr::Hangup>) {
+              emit(call, "ivr.ended", {{"to", "hangup"}, {"cause", c.cause}});
+              end(call, EndCause::kIvrHangup);
+            }
+            // CollectDigits: the engine reports every key anyway. CancelHttp: a late
+            // answer is stale to the session.
+          },
+          command);
+    }
+    if (!calls_.contains(id)) return;
+    for (const ivr::TraceEntry& t : call.ivr->take_trace()) {
+      if (t.kind == ivr::TraceEntry::Kind::kNodeEntered) {
+        emit(call, "ivr.node_entered", {{"node", t.node}, {"type", t.detail}});
+      }
+    }
+    if (immediate.empty() || call.ivr->finished()) return;
+    commands = call.ivr->on_event(immediate.front());
+    immediate.pop_front();
+  }
+}
+
+void B2bua::on_ivr_event(CallId id, const cc::ivr::Event& event) {
+  auto it = calls_.find(id);
+  if (it != calls_.end()) ivr_event(it->second, event);
 }
 
 // ---- Dialog and media events ----------------------------------------------
@@ -329,19 +450,41 @@ void B2bua::on_terminated(sip::DialogId dialog, sip::TerminationReason reason,
 }
 
 void B2bua::on_media_event(const media::MediaEvent& event) {
-  if (event.kind != media::MediaEvent::Kind::kRtpTimeout) return;
-  for (auto& [id, call] : calls_) {
-    if (call.caller_media == event.endpoint || call.callee_media == event.endpoint) {
-      end(call, EndCause::kMediaTimeout);
+  auto it = by_endpoint_.find(event.endpoint);
+  if (it == by_endpoint_.end()) return;
+  auto c = calls_.find(it->second);
+  if (c == calls_.end()) return;
+  Call& call = c->second;
+  switch (event.kind) {
+    case media::MediaEvent::Kind::kRtpTimeout: return end(call, EndCause::kMediaTimeout);
+    case media::MediaEvent::Kind::kDtmf:
+      if (call.ivr && event.endpoint == call.caller_media) {
+        emit(call, "call.dtmf",
+             {{"digit", std::string(1, event.digit.digit)},
+              {"duration_ms", event.digit.duration_ms}});
+        ivr_event(call, cc::ivr::DigitReceived{event.digit.digit});
+      }
       return;
-    }
+    case media::MediaEvent::Kind::kPlaybackFinished:
+      if (call.ivr && call.prompt != 0 && event.endpoint == call.caller_media) {
+        const cc::ivr::PromptId prompt = call.prompt;
+        call.prompt = 0;
+        ivr_event(call, cc::ivr::PromptFinished{prompt, false});
+      }
+      return;
+    default: return;
   }
 }
 
 std::optional<MonoTime> B2bua::next_deadline() const {
   std::optional<MonoTime> next;
+  auto consider = [&](MonoTime t) {
+    if (!next || t < *next) next = t;
+  };
   for (const auto& [id, call] : calls_) {
-    if (!next || call.deadline < *next) next = call.deadline;
+    consider(call.max_deadline);
+    if (call.ring_deadline) consider(*call.ring_deadline);
+    if (call.ivr_timer) consider(call.ivr_timer->second);
   }
   return next;
 }
@@ -349,16 +492,23 @@ std::optional<MonoTime> B2bua::next_deadline() const {
 void B2bua::on_timer(MonoTime now) {
   std::vector<CallId> due;
   for (const auto& [id, call] : calls_) {
-    if (call.deadline <= now) due.push_back(id);
+    if (call.max_deadline <= now || (call.ring_deadline && *call.ring_deadline <= now) ||
+        (call.ivr_timer && call.ivr_timer->second <= now)) {
+      due.push_back(id);
+    }
   }
   for (CallId id : due) {
     auto it = calls_.find(id);
     if (it == calls_.end()) continue;
     Call& call = it->second;
-    if (call.answered) {
-      end(call, EndCause::kMaxDuration);
-    } else {
+    if (call.max_deadline <= now) {
+      end(call, call.answered ? EndCause::kMaxDuration : EndCause::kNoAnswer, 480);
+    } else if (call.ring_deadline && *call.ring_deadline <= now) {
       end(call, EndCause::kNoAnswer, 480);
+    } else if (call.ivr_timer && call.ivr_timer->second <= now) {
+      const cc::ivr::IvrTimerId timer = call.ivr_timer->first;
+      call.ivr_timer.reset();
+      ivr_event(call, cc::ivr::TimerFired{timer});
     }
   }
 }
@@ -386,8 +536,11 @@ void B2bua::end(Call& call, EndCause cause, int caller_status) {
     if (fork.dialog) by_dialog_.erase(*fork.dialog);
   }
   if (call.outbound && cause != EndCause::kCalleeHangup) (void)dialogs_->bye(*call.outbound);
-  if (call.caller_media != 0) (void)media_.destroy(call.caller_media);
-  if (call.callee_media != 0) (void)media_.destroy(call.callee_media);
+  for (media::EndpointId ep : {call.caller_media, call.callee_media}) {
+    if (ep == 0) continue;
+    by_endpoint_.erase(ep);
+    (void)media_.destroy(ep);
+  }
   const MonoTime now = clock_.mono();
   nlohmann::json payload{{"cause", to_string(cause)},
                          {"duration_s", seconds_between(call.started, now)},

@@ -8,9 +8,13 @@
 // re-INVITE of the phones) and tears both legs down when either side hangs up,
 // cancels, or the media times out.
 //
-// First slice: extension-to-extension calls and rejections. IVR, queue, voicemail
-// and trunk targets are answered 501 until their handlers land (they come with the
-// IVR and ACD integration).
+// Calls to an IVR flow are answered by hotline, which then runs a cc::ivr::Session:
+// its commands become prompts (through a port, since loading a file or
+// synthesising speech must not block the loop), digit collection (DTMF events from
+// the media engine), timers and HTTP lookups (ports), and its terminal command
+// routes the call on (to an extension; queues and voicemail through ports the ACD
+// and voicemail integration supply). Trunk targets are answered 501 until
+// outbound trunks land.
 //
 // Thread-safety: none; the control loop owns it (DESIGN.md principle 3). Media
 // events arrive through on_media_event(), which the owner calls on that loop.
@@ -32,6 +36,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cc/ivr/calendar.hpp"
+#include "cc/ivr/io.hpp"
+#include "cc/ivr/session.hpp"
 #include "common/clock.hpp"
 #include "media/media_engine.hpp"
 #include "sip/dialog_layer.hpp"
@@ -57,6 +64,23 @@ struct B2buaPorts {
   std::function<std::optional<std::string>(const sip::IncomingRequest&)> authenticate_extension;
   // Every call event (type, call id, payload) for the event log and live views.
   std::function<void(std::string_view type, CallId call, const nlohmann::json& payload)> emit;
+
+  // ---- IVR (unset: IVR targets are answered 501)
+  // The current snapshot of a flow by name; null when there is none.
+  std::function<std::shared_ptr<const cc::ivr::Flow>(std::string_view name)> flow;
+  // Plays a PlayFile or PlayTts command to the endpoint. Loading and synthesis
+  // happen off the loop; the port ends by media.play() (the engine's
+  // kPlaybackFinished then finishes the prompt) or, on failure, by
+  // on_ivr_event(call, PromptFinished{id, true}).
+  std::function<void(CallId, media::EndpointId, const cc::ivr::Command&)> play;
+  // Starts an HTTP lookup; the answer comes back through on_ivr_event().
+  std::function<void(CallId, const cc::ivr::HttpGet&)> http_get;
+  // Takes a call the IVR routes to a queue (the ACD) or voicemail; false: refused
+  // (the call ends). The call stays the B2BUA's: the ACD later asks to ring an agent.
+  std::function<bool(CallId, const cc::ivr::RouteToQueue&)> enqueue;
+  std::function<bool(CallId, const cc::ivr::RouteToVoicemail&)> voicemail;
+  // Time zones for business-hours nodes; must outlive the B2BUA.
+  const cc::ivr::ZoneResolver* zones = nullptr;
 };
 
 struct B2buaConfig {
@@ -76,7 +100,8 @@ enum class EndCause {
   kUnavailable,      // extension without registered devices
   kMediaTimeout,     // no RTP
   kMaxDuration,
-  kFailed,  // SDP or resource failure
+  kIvrHangup,  // the IVR flow hung up (a goodbye node, max steps)
+  kFailed,     // SDP or resource failure
   kShutdown,
 };
 std::string_view to_string(EndCause cause);
@@ -100,10 +125,17 @@ class B2bua final : public sip::DialogUser {
   void on_timer(MonoTime now);
   // An event from the media engine, posted to the control loop.
   void on_media_event(const media::MediaEvent& event);
+  // A prompt failure or HTTP answer for a call's IVR session (from the ports).
+  void on_ivr_event(CallId call, const cc::ivr::Event& event);
   // Ends every call (BYE / CANCEL / 503), e.g. at shutdown.
   void hang_up_all();
 
   std::size_t active_calls() const { return calls_.size(); }
+  // Told of each caller-side media endpoint as it is made (for the server's
+  // bookkeeping and for tests that stand in for the media engine's events).
+  void set_endpoint_observer(std::function<void(CallId, media::EndpointId)> observer) {
+    endpoint_observer_ = std::move(observer);
+  }
 
   // sip::DialogUser
   void on_request(const sip::IncomingRequest& request) override;
@@ -134,17 +166,28 @@ class B2bua final : public sip::DialogUser {
     std::string caller_answer_sdp;  // our answer to the caller's offer
     std::string caller, dialled, origin, target, source;
     bool ringing_sent = false;
-    bool answered = false;
+    bool answered = false;   // the caller's leg is answered (by a device or the IVR)
+    bool connected = false;  // bridged to a device
     MonoTime started{};
     MonoTime answered_at{};
-    MonoTime deadline{};  // ring timeout until answered, then max duration
+    std::optional<MonoTime> ring_deadline;  // while devices ring
+    MonoTime max_deadline{};                // ends the call whatever it does
+    // IVR: the session, its outstanding prompt and timer.
+    std::unique_ptr<cc::ivr::Session> ivr;
+    cc::ivr::PromptId prompt = 0;
+    std::optional<std::pair<cc::ivr::IvrTimerId, MonoTime>> ivr_timer;
   };
 
   void on_new_invite(const sip::IncomingRequest& request);
   void route_call(Call& call, const sip::IncomingRequest& request, const Route& route);
   void ring_extension(Call& call, const std::string& extension, const std::string& caller_name);
   void on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& response);
-  void answer_caller(Call& call);
+  // Answers the caller's INVITE with our SDP; false (and the call ended) on failure.
+  bool answer_caller(Call& call);
+  void start_ivr(Call& call, const std::string& flow_name);
+  // Feeds the session and carries out what it asks; may end the call.
+  void ivr_event(Call& call, const cc::ivr::Event& event);
+  void run_ivr(Call& call, std::vector<cc::ivr::Command> commands);
   // Ends the call: answers/cancels/BYEs whatever is still up, frees media, emits.
   void end(Call& call, EndCause cause, int caller_status = 0);
   void respond(sip::TransactionId txn, int status, std::string_view reason);
@@ -163,6 +206,9 @@ class B2bua final : public sip::DialogUser {
   std::map<CallId, Call> calls_;
   std::unordered_map<sip::DialogId, CallId> by_dialog_;
   std::unordered_map<sip::TransactionId, CallId> by_txn_;
+  std::unordered_map<media::EndpointId, CallId> by_endpoint_;
+  cc::ivr::FixedOffsetZones utc_;  // when no ZoneResolver is given
+  std::function<void(CallId, media::EndpointId)> endpoint_observer_;
 };
 
 }  // namespace hotline::sw

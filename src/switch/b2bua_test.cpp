@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cc/ivr/flow_loader.hpp"
 #include "sip/dialog_test_support.hpp"
 #include "sip/stateless_response.hpp"
 
@@ -29,7 +30,37 @@ dialplan:
   - { name: blocked, number: "666", to: { reject: 403 } }
   - { name: extensions, number: { pattern: "10XX" }, from: extension, to: extension }
   - { name: support, number: "200", to: { queue: support } }
+  - { name: menu, number: "100", to: { ivr: menu } }
+  - { name: broken menu, number: "101", to: { ivr: gone } }
 )";
+
+constexpr const char* kFlows = R"(
+flows:
+  menu:
+    start: welcome
+    nodes:
+      welcome:
+        type: play
+        prompt: { tts: "Welcome." }
+        next: main
+      main:
+        type: menu
+        prompt: { tts: "For Bob press 1, to queue press 2, to hang up press 3." }
+        choices: { "1": bob, "2": support, "3": bye }
+        timeout: 5s
+        attempts: 2
+        fallback: bye
+      bob: { type: extension, extension: "1002" }
+      support: { type: queue, queue: support }
+      bye: { type: hangup }
+)";
+
+std::shared_ptr<const cc::ivr::FlowSet> load_flows() {
+  ConfigErrors errors;
+  auto flows = cc::ivr::load_flows_from_text(kFlows, "flows.yaml", {}, errors);
+  EXPECT_TRUE(flows.has_value()) << errors.to_string();
+  return std::make_shared<const cc::ivr::FlowSet>(std::move(*flows));
+}
 
 DialPlan load_plan() {
   ConfigErrors errors;
@@ -75,6 +106,15 @@ class B2buaTest : public ::testing::Test {
     };
     ports.emit = [this](std::string_view type, CallId call, const nlohmann::json& payload) {
       events.push_back({std::string(type), call, payload});
+    };
+    ports.flow = [this](std::string_view name) { return flows->find(name); };
+    // Prompts: the test plays the media engine's part (it says when a prompt ends).
+    ports.play = [this](CallId call, media::EndpointId, const cc::ivr::Command& c) {
+      plays.push_back({call, cc::ivr::describe(c)});
+    };
+    ports.enqueue = [this](CallId call, const cc::ivr::RouteToQueue& q) {
+      queued.push_back({call, q.queue});
+      return true;
     };
     B2buaConfig config;
     config.contact = hot.contact();
@@ -162,6 +202,9 @@ class B2buaTest : public ::testing::Test {
   Ua carol{net, clock, sip::Endpoint{"192.0.2.3", 5060}, 3};
   Ua hot{net, clock, sip::Endpoint{"192.0.2.10", 5060}, 4};
   bool second_device = false;
+  std::shared_ptr<const cc::ivr::FlowSet> flows = load_flows();
+  std::vector<std::pair<CallId, std::string>> plays;
+  std::vector<std::pair<CallId, std::string>> queued;
   std::unique_ptr<B2bua> b2bua;
   std::vector<Event> events;
 };
@@ -184,7 +227,7 @@ TEST_F(B2buaTest, ExtensionCallIsAnsweredBridgedAndEndsOnBothSides) {
   EXPECT_EQ(b2bua->active_calls(), 1u);
   EXPECT_EQ(types(),
             (std::vector<std::string>{"call.created", "call.routed", "call.ringing_devices",
-                                      "call.ringing", "call.answered"}));
+                                      "call.ringing", "call.answered", "call.connected"}));
   EXPECT_EQ(events[0].payload["caller"], "1001");
   EXPECT_EQ(events[0].payload["dialled"], "1002");
   EXPECT_EQ(events[1].payload["target"], "extension:1002");
@@ -288,6 +331,113 @@ TEST_F(B2buaTest, UnusableOfferIs488) {
   advance(std::chrono::milliseconds(10));
   EXPECT_EQ(final_status(alice), 488);
   EXPECT_EQ(bob.user.count(UserCall::Type::kRequest), 0u);  // never rang
+}
+
+// The media engine's side of a prompt or a key, as the server's event loop hands it on.
+media::MediaEvent media_event(media::MediaEvent::Kind kind, media::EndpointId ep, char digit = 0) {
+  media::MediaEvent e;
+  e.kind = kind;
+  e.endpoint = ep;
+  e.digit.digit = digit;
+  return e;
+}
+
+class B2buaIvrTest : public B2buaTest {
+ protected:
+  // Calls the menu; returns the caller's media endpoint (hotline's side).
+  media::EndpointId call_menu() {
+    EXPECT_TRUE(alice.layer->invite(call_to("100")).has_value());
+    advance(std::chrono::milliseconds(10));
+    EXPECT_EQ(final_status(alice), 200);  // the IVR answers
+    const Event* created = last("call.created");
+    EXPECT_NE(created, nullptr);
+    return caller_endpoint;
+  }
+  void finish_prompt() {
+    b2bua->on_media_event(media_event(media::MediaEvent::Kind::kPlaybackFinished, caller_endpoint));
+    advance(std::chrono::milliseconds(10));
+  }
+  void press(char key) {
+    b2bua->on_media_event(media_event(media::MediaEvent::Kind::kDtmf, caller_endpoint, key));
+    advance(std::chrono::milliseconds(10));
+  }
+  std::vector<std::string> nodes() const {
+    std::vector<std::string> out;
+    for (const Event& e : events) {
+      if (e.type == "ivr.node_entered") out.push_back(e.payload["node"]);
+    }
+    return out;
+  }
+  media::EndpointId caller_endpoint = 0;
+};
+
+TEST_F(B2buaIvrTest, MenuRoutesToAnExtensionAndBridges) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  call_menu();
+  ASSERT_NE(caller_endpoint, 0u);
+  ASSERT_EQ(plays.size(), 1u);
+  EXPECT_NE(plays[0].second.find("Welcome."), std::string::npos) << plays[0].second;
+  finish_prompt();
+  ASSERT_EQ(plays.size(), 2u);
+  EXPECT_NE(plays[1].second.find("For Bob press 1"), std::string::npos);
+  answer_with(bob, 200);
+  press('1');  // barge-in: a key during the menu prompt is the choice
+  EXPECT_EQ(nodes(), (std::vector<std::string>{"welcome", "main", "bob"}));
+  ASSERT_NE(last("call.connected"), nullptr);
+  EXPECT_EQ(bob.user.count(UserCall::Type::kAck), 1u);
+  // The caller's leg was answered once, by the IVR.
+  std::size_t oks = 0;
+  for (const UserCall& c : alice.user.calls) {
+    oks += c.type == UserCall::Type::kResponse && c.status == 200 ? 1 : 0;
+  }
+  EXPECT_EQ(oks, 1u);
+}
+
+TEST_F(B2buaIvrTest, MenuHandsTheCallToTheQueuePort) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  call_menu();
+  finish_prompt();
+  press('2');
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].second, "support");
+  EXPECT_EQ(b2bua->active_calls(), 1u);  // the call waits, now the ACD's to place
+  ASSERT_NE(last("ivr.ended"), nullptr);
+  EXPECT_EQ(last("ivr.ended")->payload["to"], "queue:support");
+}
+
+TEST_F(B2buaIvrTest, SilenceRetriesThenTheFallbackHangsUp) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  call_menu();
+  finish_prompt();  // welcome
+  finish_prompt();  // the menu prompt; now the 5 s timer runs
+  advance(std::chrono::seconds(6));
+  finish_prompt();  // the menu again (attempt 2)
+  advance(std::chrono::seconds(6));
+  EXPECT_EQ(last("call.ended")->payload["cause"], "ivr-hangup");
+  const UserCall* ended = alice.user.last(UserCall::Type::kTerminated);
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended->reason, sip::TerminationReason::kRemoteBye);  // hotline sent BYE
+  EXPECT_EQ(b2bua->active_calls(), 0u);
+}
+
+TEST_F(B2buaIvrTest, CallerHangingUpInTheMenuEndsTheCall) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  call_menu();
+  const UserCall* ok = alice.user.last(UserCall::Type::kResponse);
+  ASSERT_TRUE(ok != nullptr && ok->dialog);
+  ASSERT_TRUE(alice.layer->bye(*ok->dialog).has_value());
+  advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(last("call.ended")->payload["cause"], "caller-hangup");
+  // A late prompt end for the gone call changes nothing.
+  finish_prompt();
+  EXPECT_EQ(b2bua->active_calls(), 0u);
+}
+
+TEST_F(B2buaIvrTest, AMissingFlowFailsTheCall) {
+  ASSERT_TRUE(alice.layer->invite(call_to("101")).has_value());
+  advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(last("call.ended")->payload["cause"], "failed");
+  EXPECT_EQ(b2bua->active_calls(), 0u);
 }
 
 }  // namespace
