@@ -208,7 +208,10 @@ class DialogLayer final : public TransactionUser {
   // CANCELs our INVITE `txn` (§9.1). Before any provisional response the CANCEL
   // waits for the first one.
   Status cancel(TransactionId txn);
-  // Answers request `txn`. For a dialog-creating INVITE a 101–199 creates the
+  // Answers request `txn`. (A request outside any dialog may instead be answered
+  // through transactions().response_for()/respond() directly, e.g. by a registrar
+  // that builds its own response; dialog requests must come through here.)
+  // For a dialog-creating INVITE a 101–199 creates the
   // (early) dialog and a 2xx confirms it; returns the dialog the response belongs
   // to, if any. A 2xx to an INVITE is retransmitted until the ACK.
   Result<std::optional<DialogId>> respond(TransactionId txn, const Reply& reply);

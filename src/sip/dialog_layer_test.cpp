@@ -793,11 +793,20 @@ TEST_F(DialogLayerTest, InDialogTimeoutEndsTheDialog) {
 TEST_F(DialogLayerTest, RequestsOutsideDialogsGoToTheUser) {
   bob.user.on_request_hook = [this](const IncomingRequest& r) {
     EXPECT_FALSE(r.dialog.has_value());
+    if (r.request.method() == "REGISTER") {
+      // A registrar may answer through the transaction layer itself.
+      auto b = bob.layer->transactions().response_for(r.txn, 401, "Unauthorized", "reg");
+      ASSERT_TRUE(b.has_value());
+      b->add_header("WWW-Authenticate", "Digest realm=\"x\", nonce=\"n\"");
+      EXPECT_TRUE(bob.layer->transactions().respond(r.txn, *b).has_value());
+      return;
+    }
     EXPECT_TRUE(bob.layer->respond(r.txn, Reply{}).has_value());
   };
   bob.layer->on_message(parse(raw_request("OPTIONS", "o-1", "c1", "", 1)), kCarol);
   bob.layer->on_message(parse(raw_request("REGISTER", "o-2", "c1", "", 1)), kCarol);
   ASSERT_EQ(bob.user.count(UserCall::Type::kRequest), 2u);
+  EXPECT_EQ(responses(bob, "REGISTER").back().status_code(), 401);
   auto ok = responses(bob, "OPTIONS");
   ASSERT_EQ(ok.size(), 1u);
   EXPECT_EQ(ok[0].status_code(), 200);
