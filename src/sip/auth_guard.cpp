@@ -3,6 +3,25 @@
 #include <utility>
 
 namespace hotline::sip {
+namespace {
+
+// The digest-uri names the request's target (RFC 2617 §3.2.2.5). Clients differ
+// in what they write (with or without the default port, parameters), so compare
+// what matters: the same scheme family, user and host.
+bool same_target(std::string_view digest_uri, const Uri& request_uri) {
+  if (digest_uri == request_uri.text) return true;
+  auto u = parse_uri(digest_uri);
+  if (!u || !u->is_sip() || !request_uri.is_sip()) return false;
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return out;
+  };
+  return u->user_unescaped() == request_uri.user_unescaped() &&
+         lower(u->host_address()) == lower(request_uri.host_address());
+}
+
+}  // namespace
 
 bool FailureLimiter::record(const std::string& key) {
   if (options_.max_failures == 0) return false;
@@ -112,7 +131,7 @@ AuthResult AuthGuard::check(const Message& request, const Peer& source, bool pro
   switch (v) {
     case DigestServer::Verdict::kOk:
       if (!known) break;  // the decoy cannot match, but never let it in
-      if (creds->uri != request.request_uri().text) {
+      if (!same_target(creds->uri, request.request_uri())) {
         r.reason = "digest uri differs from the Request-URI";
         return failed(std::move(r), source);
       }

@@ -101,6 +101,19 @@ TEST_F(AuthGuardTest, StaleNonceIsRechallengedAndReplayRefused) {
   EXPECT_EQ(replay.reason, "nonce count replayed");
 }
 
+TEST_F(AuthGuardTest, DigestUriMustNameTheRequestTarget) {
+  auto c = guard->check(reg(), from());
+  auto ch = *parse_digest_challenge(c.challenges.at(1));
+  // With the default port spelled out: the same target.
+  auto ok = digest_authorization(ch, "1001", "pw1001", "REGISTER", "sip:127.0.0.1:5060", "cn", 1);
+  EXPECT_EQ(guard->check(reg(*ok), from()).verdict, Verdict::kAccepted);
+  // Another host: refused even with the right password.
+  auto other = digest_authorization(ch, "1001", "pw1001", "REGISTER", "sip:192.0.2.99", "cn", 2);
+  auto r = guard->check(reg(*other), from());
+  EXPECT_EQ(r.verdict, Verdict::kForbidden);
+  EXPECT_EQ(r.reason, "digest uri differs from the Request-URI");
+}
+
 TEST_F(AuthGuardTest, OtherSchemesAndRealmsAreChallenged) {
   EXPECT_EQ(guard->check(reg("NoOneKnowsThisScheme opaque-data=here"), from()).verdict,
             Verdict::kChallenge);
