@@ -17,7 +17,9 @@
 #include <thread>
 
 #include "media/codec.hpp"
+#include "media/inband_dtmf.hpp"
 #include "media/rfc4733.hpp"
+#include "media/rtcp.hpp"
 #include "media/rtp.hpp"
 #include "media/sdp.hpp"
 #include "media/signal_analysis.hpp"
@@ -90,8 +92,14 @@ class Phone {
   std::uint16_t port() const { return port_; }
 
   // An offer as this phone would send it (optionally advertising a wrong, NATed address).
-  std::string offer(const char* advertised = "127.0.0.1") const {
+  void set_ssrc(std::uint32_t ssrc, std::uint16_t seq) {
+    ssrc_ = ssrc;
+    seq_ = seq;
+  }
+  std::string offer(const char* advertised = "127.0.0.1",
+                    Direction direction = Direction::kSendRecv) const {
     LocalMediaOptions o;
+    o.direction = direction;
     o.address = advertised;
     o.port = port_;
     o.codecs = {codec_id_};
@@ -149,6 +157,34 @@ class Phone {
     r.header = v->header;
     r.payload.assign(v->payload.begin(), v->payload.end());
     return r;
+  }
+  // Sends already-encoded 20 ms PCMU frames of `pcm`, paced like a phone.
+  void stream_pcm(std::span<const std::int16_t> pcm) {
+    auto codec = *make_codec({CodecId::kPcmu, 0, 8000, 1, ""});
+    auto next = std::chrono::steady_clock::now();
+    std::uint8_t buf[kMaxEncodedFrameBytes];
+    for (std::size_t off = 0; off + 160 <= pcm.size(); off += 160) {
+      auto n = codec->encode(pcm.subspan(off, 160), buf);
+      send(0, std::span(buf, *n), ts_, off == 0);
+      ts_ += 160;
+      next += 20ms;
+      std::this_thread::sleep_until(next);
+    }
+  }
+  // The next RTCP compound packet (RTP is skipped), within `limit`.
+  std::optional<RtcpCompound> receive_rtcp(std::chrono::milliseconds limit = 3s) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      std::uint8_t buf[2048];
+      auto n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      std::span<const std::uint8_t> d(buf, static_cast<std::size_t>(n));
+      if (!looks_like_rtcp(d)) continue;
+      if (auto c = parse_rtcp(d)) return *c;
+    }
+    return std::nullopt;
   }
   // What arrives until `quiet` passes without a packet, or `limit` in all (mixed streams
   // never fall quiet: the engine keeps sending the mix).
@@ -471,6 +507,88 @@ TEST(MediaEngine, BargeMakesAThreeWayCall) {
   EXPECT_GT(tone_amplitude(at_caller, 1000, 8000), 1000);
   EXPECT_GT(tone_amplitude(at_caller, 2000, 8000), 1000);
   EXPECT_LT(tone_amplitude(at_caller, 440, 8000), 100);  // nobody hears their own voice
+}
+
+TEST(MediaEngine, SsrcChangeKeepsOurStreamContinuousAndCountsIt) {
+  Events events;
+  auto engine = *MediaEngine::start(test_config(), events.callback());
+  Bridged b(*engine);
+  b.caller_phone.stream_tone(440, 5);
+  // The phone restarts its stream (e.g. after a transfer on its side): new SSRC, new seq.
+  b.caller_phone.set_ssrc(0x55667788, 40000);
+  b.caller_phone.stream_tone(440, 5);
+  auto got = b.agent_phone.drain();
+  ASSERT_EQ(got.size(), 10u);
+  for (std::size_t i = 1; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].header.ssrc, got[0].header.ssrc);
+    EXPECT_EQ(got[i].header.sequence, static_cast<std::uint16_t>(got[0].header.sequence + i));
+    EXPECT_GT(got[i].header.timestamp - got[i - 1].header.timestamp, 0u);
+    EXPECT_LT(got[i].header.timestamp - got[i - 1].header.timestamp, 1000u);
+  }
+  EXPECT_TRUE(got[5].header.marker);  // the new source is flagged
+  engine->query_stats(b.caller.id);
+  auto stats = events.wait_for(MediaEvent::Kind::kStats, b.caller.id);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->stats.ssrc_changes, 1u);
+  EXPECT_EQ(stats->stats.packets_lost, 0);
+  EXPECT_EQ(stats->stats.packets_received, 10u);
+}
+
+TEST(MediaEngine, HoldByReofferStopsSendingAndResumeRestartsIt) {
+  Events events;
+  auto engine = *MediaEngine::start(test_config(), events.callback());
+  Bridged b(*engine);
+  b.caller_phone.stream_tone(440, 3);
+  EXPECT_EQ(b.agent_phone.drain().size(), 3u);
+  // The agent's phone puts us on hold: it will send (music) but not receive.
+  auto held =
+      engine->answer_reoffer(b.agent.id, b.agent_phone.offer("127.0.0.1", Direction::kSendOnly));
+  ASSERT_TRUE(held.has_value()) << held.error().describe();
+  EXPECT_NE(held->find("a=recvonly"), std::string::npos);
+  // Commands apply asynchronously, in order: a stats query is a barrier.
+  engine->query_stats(b.agent.id);
+  ASSERT_TRUE(events.wait_for(MediaEvent::Kind::kStats, b.agent.id).has_value());
+  b.caller_phone.stream_tone(440, 3);
+  EXPECT_EQ(b.agent_phone.drain().size(), 0u);
+  auto resumed = engine->answer_reoffer(b.agent.id, b.agent_phone.offer());
+  ASSERT_TRUE(resumed.has_value());
+  engine->query_stats(b.agent.id);
+  ASSERT_TRUE(events.wait_for(MediaEvent::Kind::kStats, b.agent.id).has_value());
+  b.caller_phone.stream_tone(440, 3);
+  EXPECT_EQ(b.agent_phone.drain().size(), 3u);
+}
+
+TEST(MediaEngine, DetectsInbandDtmfWhenAsked) {
+  Events events;
+  auto engine = *MediaEngine::start(test_config(), events.callback());
+  Phone phone;
+  EndpointOptions o;
+  o.detect_inband_dtmf = true;
+  auto ep = *engine->create_answer(phone.offer(), o);
+  phone.set_target(ep.port);
+  auto tones = *generate_dtmf("5", 8000, 120, 100);
+  phone.stream_pcm(tones);
+  auto digit = events.wait_for(MediaEvent::Kind::kDtmf, ep.id);
+  ASSERT_TRUE(digit.has_value());
+  EXPECT_EQ(digit->digit.digit, '5');
+  EXPECT_EQ(digit->digit.source, DtmfSource::kInband);
+  EXPECT_NEAR(digit->digit.duration_ms, 120, 30);
+}
+
+TEST(MediaEngine, SendsRtcpSenderReportsToTheLatchedPeer) {
+  Events events;
+  auto cfg = test_config();
+  cfg.rtcp_interval_ms = 200;
+  auto engine = *MediaEngine::start(cfg, events.callback());
+  Bridged b(*engine);
+  b.agent_phone.stream_tone(440, 3);  // latch the agent leg
+  b.caller_phone.stream_tone(440, 10);
+  auto rtcp = b.agent_phone.receive_rtcp();
+  ASSERT_TRUE(rtcp.has_value());
+  ASSERT_FALSE(rtcp->reports.empty());
+  ASSERT_TRUE(rtcp->reports[0].sender.has_value());  // we sent media: an SR
+  EXPECT_GE(rtcp->reports[0].sender->packet_count, 1u);
+  EXPECT_EQ(rtcp->cname, std::optional<std::string>("hotline"));
 }
 
 TEST(MediaEngine, RefusesToBridgeAcrossThreads) {
