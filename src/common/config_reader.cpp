@@ -247,7 +247,8 @@ ConfigNode ConfigNode::child(std::string_view key) const {
 
 std::vector<std::pair<std::string, ConfigNode>> ConfigNode::entries() const {
   std::vector<std::pair<std::string, ConfigNode>> out;
-  if (!expect_map() || !node_.IsMap()) return out;
+  // An absent key's node is invalid in yaml-cpp: IsMap() on it would throw.
+  if (!defined() || !expect_map()) return out;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
     out.emplace_back(key, ConfigNode(it->second, join(key), file_, errors_, it->first.Mark()));

@@ -27,6 +27,17 @@ TEST(ConfigReader, UnknownKeyIsAnErrorWithPositionAndHint) {
             "http.lisen: unknown key 'lisen' (did you mean 'listen'?) at hotline.yaml:3:3");
 }
 
+TEST(ConfigReader, AbsentSectionsHaveNoEntriesOrItems) {
+  ConfigErrors errors;
+  auto doc = load("http: {}\n", errors);
+  auto root = ConfigNode::root(doc, "hotline.yaml", errors);
+  // Absent keys, and keys below absent keys (yaml-cpp's invalid nodes).
+  EXPECT_TRUE(root.child("queues").entries().empty());
+  EXPECT_TRUE(root.child("queues").child("sales").entries().empty());
+  EXPECT_TRUE(root.child("queues").child("sales").items().empty());
+  EXPECT_TRUE(errors.empty()) << errors.to_string();
+}
+
 TEST(ConfigReader, UnknownEnumSuggestsClosestChoice) {
   enum class S { kRoundRobin, kRingAll };
   ConfigErrors errors;
