@@ -23,6 +23,7 @@
 #include "media/rtp.hpp"
 #include "media/sdp.hpp"
 #include "media/signal_analysis.hpp"
+#include "media/srtp.hpp"
 #include "support/test_support.hpp"
 
 namespace hotline::media {
@@ -96,9 +97,20 @@ class Phone {
     ssrc_ = ssrc;
     seq_ = seq;
   }
+  // SDES: the phone encrypts with `key` (its offer carries it) and decrypts with the key in
+  // the engine's answer.
+  void use_srtp(const std::string& key) { srtp_key_ = key; }
+  void set_answer(const std::string& answer_sdp) {
+    if (!srtp_key_) return;
+    auto ans = *parse_sdp(answer_sdp);
+    srtp_in_.emplace(*SrtpContext::create(ans.media[0].crypto.at(0), SrtpDirection::kInbound));
+    auto ours = *parse_sdp(offer());
+    srtp_out_.emplace(*SrtpContext::create(ours.media[0].crypto.at(0), SrtpDirection::kOutbound));
+  }
   std::string offer(const char* advertised = "127.0.0.1",
                     Direction direction = Direction::kSendRecv) const {
     LocalMediaOptions o;
+    o.srtp_inline_key = srtp_key_;
     o.direction = direction;
     o.address = advertised;
     o.port = port_;
@@ -122,6 +134,9 @@ class Phone {
     h.marker = marker;
     std::vector<std::uint8_t> out;
     serialize_rtp(h, payload, out);
+    if (srtp_out_) {
+      EXPECT_TRUE(srtp_out_->protect_rtp(out).has_value());
+    }
     sendto(fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&target_), sizeof target_);
   }
   // Sends `frames` 20 ms frames of a tone, paced like a phone.
@@ -152,8 +167,11 @@ class Phone {
     socklen_t len = sizeof r.from;
     auto n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&r.from), &len);
     if (n <= 0) return std::nullopt;
-    auto v = parse_rtp(std::span<const std::uint8_t>(buf, static_cast<std::size_t>(n)));
-    if (!v) return receive(limit);  // RTCP: skip
+    std::vector<std::uint8_t> data(buf, buf + n);
+    if (looks_like_rtcp(data)) return receive(limit);
+    if (srtp_in_ && !srtp_in_->unprotect_rtp(data)) return receive(limit);
+    auto v = parse_rtp(data);
+    if (!v) return receive(limit);
     r.header = v->header;
     r.payload.assign(v->payload.begin(), v->payload.end());
     return r;
@@ -208,6 +226,8 @@ class Phone {
   std::uint16_t seq_ = 1000;
   std::uint32_t ts_ = 5000;
   std::uint32_t ssrc_ = 0x11223344;
+  std::optional<std::string> srtp_key_;
+  std::optional<SrtpContext> srtp_in_, srtp_out_;
 };
 
 EngineConfig test_config() {
@@ -589,6 +609,35 @@ TEST(MediaEngine, SendsRtcpSenderReportsToTheLatchedPeer) {
   ASSERT_TRUE(rtcp->reports[0].sender.has_value());  // we sent media: an SR
   EXPECT_GE(rtcp->reports[0].sender->packet_count, 1u);
   EXPECT_EQ(rtcp->cname, std::optional<std::string>("hotline"));
+}
+
+TEST(MediaEngine, BridgesAnSrtpLegToAPlainOne) {
+  Events events;
+  auto engine = *MediaEngine::start(test_config(), events.callback());
+  Phone caller;
+  caller.use_srtp(*generate_sdes_key());
+  Phone agent;
+  EndpointOptions so;
+  so.srtp_inline_key = *generate_sdes_key();
+  auto c = engine->create_answer(caller.offer(), so);
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_NE(c->sdp.find("RTP/SAVP"), std::string::npos);
+  caller.set_answer(c->sdp);
+  EndpointOptions o;
+  o.colocate_with = c->id;
+  auto a = *engine->create_answer(agent.offer(), o);
+  ASSERT_TRUE(engine->bridge(c->id, a.id).has_value());
+  caller.set_target(c->port);
+  agent.set_target(a.port);
+  caller.stream_tone(440, 10);
+  auto plain = agent.drain();
+  ASSERT_EQ(plain.size(), 10u);
+  EXPECT_NEAR(analysis::dominant_frequency(decode_all(plain, CodecId::kPcmu, 0), 8000), 440, 10);
+  agent.stream_tone(1000, 10);
+  auto decrypted = caller.drain();  // only packets that authenticate with the engine's key
+  ASSERT_EQ(decrypted.size(), 10u);
+  EXPECT_NEAR(analysis::dominant_frequency(decode_all(decrypted, CodecId::kPcmu, 0), 8000), 1000,
+              10);
 }
 
 TEST(MediaEngine, RefusesToBridgeAcrossThreads) {

@@ -175,14 +175,20 @@ void MediaThread::run() {
       log::error("media", "epoll_wait failed", {{"error", std::strerror(errno)}});
       break;
     }
-    bool commands = false;
+    // Commands first, so one posted before a packet arrived applies before that packet
+    // (e.g. a bridge before the first RTP). An endpoint a command removes is parked in
+    // graveyard_ until the batch ends, since its socket event may still be in `evs`.
     for (int i = 0; i < n; ++i) {
-      void* p = evs[static_cast<std::size_t>(i)].data.ptr;
-      if (p == &event_fd_) {
+      if (evs[static_cast<std::size_t>(i)].data.ptr == &event_fd_) {
         std::uint64_t v;
         [[maybe_unused]] auto r = read(event_fd_, &v, sizeof v);
-        commands = true;
-      } else if (p == &timer_fd_) {
+        drain_commands();
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      void* p = evs[static_cast<std::size_t>(i)].data.ptr;
+      if (p == &event_fd_) continue;
+      if (p == &timer_fd_) {
         std::uint64_t expirations = 0;
         if (read(timer_fd_, &expirations, sizeof expirations) == sizeof expirations) {
           // Catch up a little after a stall, but never spin through a long one.
@@ -193,19 +199,19 @@ void MediaThread::run() {
           }
         }
       } else {
-        on_readable(static_cast<Endpoint::SocketTag*>(p));
+        auto* tag = static_cast<Endpoint::SocketTag*>(p);
+        if (!tag->ep->removed) on_readable(tag);
       }
     }
     flush_sends();
-    // Commands last: one may free an endpoint whose socket event is in this batch.
-    if (commands) drain_commands();
-    flush_sends();
+    graveyard_.clear();
   }
   drain_commands();
   std::vector<EndpointId> ids;
   for (auto& [id, ep] : endpoints_) ids.push_back(id);
   for (auto id : ids) remove(id);
   flush_sends();
+  graveyard_.clear();
 }
 
 void MediaThread::drain_commands() {
@@ -308,7 +314,6 @@ void MediaThread::remove(EndpointId id) {
   detach_recorder(*ep);
   if (ep->negotiated && ep->stats.packets_sent > 0) send_rtcp(*ep, true);
   flush_sends();
-  emit_stats(*ep, true);
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, ep->rtp_fd, nullptr);
   close(ep->rtp_fd);
   if (ep->rtcp_fd >= 0) {
@@ -316,7 +321,11 @@ void MediaThread::remove(EndpointId id) {
     close(ep->rtcp_fd);
   }
   ports_.release(ep->port);
-  endpoints_.erase(id);
+  emit_stats(*ep, true);  // after the release: a final kStats means the port is free
+  ep->removed = true;
+  auto it = endpoints_.find(id);
+  graveyard_.push_back(std::move(it->second));
+  endpoints_.erase(it);
 }
 
 void MediaThread::bridge(Endpoint& caller, Endpoint& agent) {

@@ -48,6 +48,7 @@ struct Endpoint {
   SocketTag rtp_tag{this, false};
   SocketTag rtcp_tag{this, true};
 
+  bool removed = false;     // closed; freed when the current event batch ends
   bool negotiated = false;  // an offer of ours without an answer sends/receives nothing
   NegotiatedMedia media;
   bool detect_inband = false;
@@ -175,6 +176,7 @@ class MediaThread {
   std::mutex mu_;
   std::vector<std::move_only_function<void(MediaThread&)>> commands_;  // GUARDED_BY(mu_)
   std::unordered_map<EndpointId, std::unique_ptr<Endpoint>> endpoints_;
+  std::vector<std::unique_ptr<Endpoint>> graveyard_;  // removed during this event batch
   std::int64_t next_housekeeping_us_ = 0;
   std::mt19937 rng_;
   // Batch buffers.
