@@ -2,6 +2,8 @@
 // (RTP legs) placed on it, and the per-packet and per-tick work (relay, transcode, mix,
 // record, DTMF, RTCP, timeouts). Everything here runs on that thread except post(),
 // which queues a command from any thread. Not part of the engine's public API.
+// media_thread.cpp: the loop, commands and topology; media_path.cpp: the packet and
+// tick path.
 #pragma once
 
 #include <netinet/in.h>
