@@ -45,6 +45,8 @@ std::string_view to_string(EndCause cause) {
     case EndCause::kIvrHangup: return "ivr-hangup";
     case EndCause::kFailed: return "failed";
     case EndCause::kShutdown: return "shutdown";
+    case EndCause::kQueueTimeout: return "queue-timeout";
+    case EndCause::kFeatureDone: return "feature-done";
   }
   return "?";
 }
@@ -117,6 +119,8 @@ void B2bua::on_request(const sip::IncomingRequest& r) {
 
 void B2bua::on_new_invite(const sip::IncomingRequest& r) {
   std::string origin;
+  std::optional<FeatureMatch> feature;
+  std::string extension;
   if (const Trunk* trunk = trunks_.by_source(r.source.remote.address)) {
     origin = "trunk:" + trunk->name;
   } else {
@@ -124,6 +128,27 @@ void B2bua::on_new_invite(const sip::IncomingRequest& r) {
                                              : std::optional<std::string>();
     if (!ext) return;  // challenged or refused by the port
     origin = "extension";
+    extension = *ext;
+    // Feature codes only from our own phones (a trunk caller cannot log agents in).
+    if (sink_ != nullptr) feature = features_.match(dialled_of(r.request));
+  }
+  if (feature) {
+    Call& call = calls_[next_call_];
+    call.id = next_call_++;
+    call.inbound_txn = r.txn;
+    call.caller = extension;
+    call.dialled = dialled_of(r.request);
+    call.origin = origin;
+    call.started = clock_.mono();
+    call.max_deadline = call.started + config_.max_call_duration;
+    call.feature = true;
+    by_txn_[r.txn] = call.id;
+    emit(call, "call.created",
+         {{"caller", call.caller},
+          {"dialled", call.dialled},
+          {"origin", origin},
+          {"call_id", std::string(r.request.call_id())}});
+    return start_feature(call, r, extension, *feature);
   }
   const NumberingPlan& plan = plan_.numbering();
   auto dialled = normalize(dialled_of(r.request), plan);
@@ -161,7 +186,8 @@ void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& r
     return end(call, EndCause::kRejected, route.target.reject_status);
   }
   const bool ivr = kind == Target::Kind::kIvr && ports_.flow;
-  if (kind != Target::Kind::kExtension && !ivr) {
+  const bool queue = kind == Target::Kind::kQueue && (sink_ != nullptr || ports_.enqueue);
+  if (kind != Target::Kind::kExtension && !ivr && !queue) {
     return end(call, EndCause::kRejected, 501);  // queues, voicemail, trunks: next slices
   }
   if (r.request.body().empty()) return end(call, EndCause::kFailed, 488);
@@ -178,6 +204,13 @@ void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& r
     if (!answer_caller(call)) return;
     return start_ivr(call, route.target.name);
   }
+  if (queue) {
+    if (!answer_caller(call)) return;
+    cc::ivr::RouteToQueue q;
+    q.queue = route.target.name;
+    if (!enqueue_call(call, q)) end(call, EndCause::kRejected);
+    return;
+  }
   ring_extension(call, route.target.name, r.request.from().display_name_text());
 }
 
@@ -186,23 +219,37 @@ void B2bua::ring_extension(Call& call, const std::string& extension,
   const std::vector<Contact> contacts =
       ports_.locate ? ports_.locate(extension) : std::vector<Contact>{};
   if (contacts.empty()) return end(call, EndCause::kUnavailable, 480);
-  media::EndpointOptions options;
-  options.colocate_with = call.caller_media;
-  auto offer = media_.create_offer(options);
-  if (!offer) return end(call, EndCause::kFailed, 503);
-  call.callee_media = offer->id;
-  by_endpoint_[offer->id] = call.id;
+  if (ring_contacts(call, contacts, extension, caller_name, 0) == 0) {
+    return end(call, EndCause::kFailed, 503);
+  }
+  call.ring_deadline = clock_.mono() + config_.ring_timeout;
+  emit(call, "call.ringing_devices", {{"extension", extension}, {"devices", call.forks.size()}});
+}
+
+std::size_t B2bua::ring_contacts(Call& call, const std::vector<Contact>& contacts,
+                                 const std::string& to_user, const std::string& caller_name,
+                                 std::uint32_t tag) {
+  if (call.callee_media == 0) {
+    media::EndpointOptions options;
+    options.colocate_with = call.caller_media;
+    auto offer = media_.create_offer(options);
+    if (!offer) return 0;
+    call.callee_media = offer->id;
+    call.callee_offer_sdp = std::move(offer->sdp);
+    by_endpoint_[call.callee_media] = call.id;
+  }
   const std::string from =
       fmt::format("{}<sip:{}@{}>", caller_name.empty() ? "" : fmt::format("\"{}\" ", caller_name),
                   call.caller, config_.domain);
+  std::size_t sent = 0;
   for (const Contact& contact : contacts) {
     sip::OutgoingInvite invite;
     invite.request_uri = contact.uri;
     invite.from = from;
-    invite.to = fmt::format("<sip:{}@{}>", extension, config_.domain);
+    invite.to = fmt::format("<sip:{}@{}>", to_user, config_.domain);
     invite.contact = config_.contact;
     invite.destination = contact.destination;
-    invite.content = sdp_content(offer->sdp);
+    invite.content = sdp_content(call.callee_offer_sdp);
     auto txn = dialogs_->invite(invite);
     if (!txn) {
       log::warn("switch", "cannot ring a device",
@@ -210,12 +257,156 @@ void B2bua::ring_extension(Call& call, const std::string& extension,
                  log::kv("error", txn.error().message)});
       continue;
     }
-    call.forks.push_back(Fork{*txn, std::nullopt, contact.uri, false, 0});
+    call.forks.push_back(Fork{*txn, std::nullopt, contact.uri, false, 0, tag});
     by_txn_[*txn] = call.id;
+    ++sent;
   }
-  if (call.forks.empty()) return end(call, EndCause::kFailed, 503);
-  call.ring_deadline = clock_.mono() + config_.ring_timeout;
-  emit(call, "call.ringing_devices", {{"extension", extension}, {"devices", call.forks.size()}});
+  return sent;
+}
+
+// ---- Queues ----------------------------------------------------------------
+
+bool B2bua::enqueue_call(Call& call, const cc::ivr::RouteToQueue& route) {
+  if (sink_ == nullptr) return ports_.enqueue && ports_.enqueue(call.id, route);
+  call.queued = true;
+  emit(call, "call.enqueued", {{"queue", route.queue}});
+  return sink_->enqueue(call.id, route);
+}
+
+Status B2bua::ring_agent(CallId id, const std::vector<std::string>& extensions, std::uint32_t tag) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return fail(ErrorCode::kNotFound, "no such call");
+  Call& call = it->second;
+  if (!call.queued || call.connected) {
+    return fail(ErrorCode::kFailedPrecondition, "the call is not waiting for an agent");
+  }
+  std::vector<Contact> contacts;
+  for (const std::string& ext : extensions) {
+    if (!ports_.locate) break;
+    for (Contact& c : ports_.locate(ext)) contacts.push_back(std::move(c));
+  }
+  const std::string to_user = extensions.empty() ? std::string("agent") : extensions.front();
+  const std::size_t sent = ring_contacts(call, contacts, to_user, "", tag);
+  emit(call, "call.ringing_devices",
+       {{"extension", to_user}, {"devices", sent}, {"agent_tag", tag}});
+  // No device (none registered, or none reachable): the ACD's ring timeout turns
+  // this into a redirect on no answer, counted against the agent.
+  if (sent == 0) log::info("switch", "agent has no device to ring", {log::kv("call", id)});
+  return {};
+}
+
+void B2bua::cancel_ring(CallId id, std::uint32_t tag) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call& call = it->second;
+  if (call.connected) return;
+  std::erase_if(call.forks, [&](const Fork& f) {
+    if (f.tag != tag) return false;
+    by_txn_.erase(f.txn);
+    if (!f.finished) (void)dialogs_->cancel(f.txn);
+    if (f.dialog) by_dialog_.erase(*f.dialog);
+    return true;
+  });
+  if (call.forks.empty()) drop_callee_media(call);
+}
+
+void B2bua::drop_callee_media(Call& call) {
+  if (call.callee_media == 0) return;
+  by_endpoint_.erase(call.callee_media);
+  (void)media_.destroy(call.callee_media);
+  call.callee_media = 0;
+  call.callee_offer_sdp.clear();
+}
+
+void B2bua::play_to_caller(Call& call, const cc::ivr::Command& prompt) {
+  cc::ivr::Command c = prompt;
+  const cc::ivr::PromptId pid = next_prompt_++;
+  std::visit(
+      [&](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, cc::ivr::PlayFile> || std::is_same_v<T, cc::ivr::PlayTts>) {
+          v.id = pid;
+        }
+      },
+      c);
+  call.prompt = pid;
+  if (ports_.play) ports_.play(call.id, call.caller_media, c);
+}
+
+void B2bua::hold(CallId id, cc::ivr::Command music) {
+  auto it = calls_.find(id);
+  if (it == calls_.end() || !it->second.queued || it->second.connected) return;
+  Call& call = it->second;
+  const bool was_holding = call.music.has_value();
+  call.music = std::move(music);
+  if (!was_holding) play_to_caller(call, *call.music);
+}
+
+void B2bua::announce(CallId id, cc::ivr::Command prompt) {
+  auto it = calls_.find(id);
+  if (it == calls_.end() || !it->second.queued || it->second.connected) return;
+  Call& call = it->second;
+  (void)media_.stop_playback(call.caller_media);
+  play_to_caller(call, prompt);
+  call.announcing = true;
+}
+
+void B2bua::route_to_extension(CallId id, const std::string& extension) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call& call = it->second;
+  for (Fork& f : call.forks) {
+    by_txn_.erase(f.txn);
+    if (!f.finished) (void)dialogs_->cancel(f.txn);
+    if (f.dialog) by_dialog_.erase(*f.dialog);
+  }
+  call.forks.clear();
+  drop_callee_media(call);
+  call.queued = false;
+  call.music.reset();
+  (void)media_.stop_playback(call.caller_media);
+  emit(call, "call.routed", {{"rule", "queue exit"}, {"target", "extension:" + extension}});
+  ring_extension(call, extension, "");
+}
+
+void B2bua::end_call(CallId id, EndCause cause) {
+  auto it = calls_.find(id);
+  if (it != calls_.end()) end(it->second, cause);
+}
+
+void B2bua::emit_event(std::string_view type, CallId call, const nlohmann::json& payload) {
+  if (ports_.emit) ports_.emit(type, call, payload);
+}
+
+void B2bua::start_feature(Call& call, const sip::IncomingRequest& r, const std::string& extension,
+                          const FeatureMatch& match) {
+  FeatureReply reply = sink_->feature(extension, match);
+  emit(call, "call.feature",
+       {{"feature", to_string(match.feature)},
+        {"argument", match.argument},
+        {"extension", extension},
+        {"status", reply.status}});
+  if (reply.status != 200) {
+    const CallId id = call.id;
+    respond(call.inbound_txn, reply.status, reply.reason);
+    call.inbound_txn = 0;
+    if (auto c = calls_.find(id); c != calls_.end()) end(c->second, EndCause::kRejected);
+    return;
+  }
+  if (r.request.body().empty()) return end(call, EndCause::kFailed, 488);
+  auto answer = media_.create_answer(r.request.body());
+  if (!answer) return end(call, EndCause::kFailed, 488);
+  call.caller_media = answer->id;
+  by_endpoint_[answer->id] = call.id;
+  if (endpoint_observer_) endpoint_observer_(call.id, answer->id);
+  call.caller_answer_sdp = std::move(answer->sdp);
+  if (!answer_caller(call)) return;
+  call.hangup_at = clock_.mono() + config_.feature_hangup;
+  if (!reply.prompt.empty()) {
+    cc::ivr::PlayTts tts;
+    tts.text = reply.prompt;
+    play_to_caller(call, tts);
+  }
 }
 
 // ---- Responses to our INVITEs ---------------------------------------------
@@ -241,6 +432,9 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
     by_dialog_[*r.dialog] = call.id;
   }
   if (status < 200) {
+    if (call.queued && (status == 180 || status == 183)) {
+      emit(call, "call.agent_ringing", {{"device", fork.contact}, {"agent_tag", fork.tag}});
+    }
     if ((status == 180 || status == 183) && !call.ringing_sent && !call.answered) {
       // (A caller the IVR answered hears its prompts end; ringback comes with the
       // queue integration.)
@@ -267,7 +461,9 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
     for (Fork& other : call.forks) {
       if (&other != &fork && !other.finished) (void)dialogs_->cancel(other.txn);
     }
-    if (call.ivr) (void)media_.stop_playback(call.caller_media);
+    if (call.ivr || call.queued) (void)media_.stop_playback(call.caller_media);
+    call.music.reset();
+    call.prompt = 0;
     if (auto st = media_.bridge(call.caller_media, call.callee_media); !st) {
       return end(call, EndCause::kFailed, 500);
     }
@@ -275,9 +471,16 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
     call.ring_deadline.reset();
     if (!call.answered && !answer_caller(call)) return;
     emit(call, "call.connected", {{"device", fork.contact}});
+    if (call.queued && sink_ != nullptr) sink_->agent_answered(call.id, fork.tag);
     return;
   }
   if (call.connected) return;
+  // A waiting call: an agent's device refusing changes nothing (the ACD's ring
+  // timeout moves the call on).
+  if (call.queued) {
+    emit(call, "call.agent_refused", {{"device", fork.contact}, {"status", status}});
+    return;
+  }
   const bool all_done =
       std::all_of(call.forks.begin(), call.forks.end(), [](const Fork& f) { return f.finished; });
   if (!all_done) return;
@@ -372,7 +575,7 @@ void B2bua::run_ivr(Call& call, std::vector<cc::ivr::Command> commands) {
               }
             } else if constexpr (std::is_same_v<T, ivr::RouteToQueue>) {
               emit(call, "ivr.ended", {{"to", "queue:" + c.queue}});
-              if (!ports_.enqueue || !ports_.enqueue(id, c)) end(call, EndCause::kRejected);
+              if (!enqueue_call(call, c)) end(call, EndCause::kRejected);
             } else if constexpr (std::is_same_v<T, ivr::RouteToVoicemail>) {
               emit(call, "ivr.ended", {{"to", "voicemail:" + c.box}});
               if (!ports_.voicemail || !ports_.voicemail(id, c)) end(call, EndCause::kRejected);
@@ -418,7 +621,13 @@ void B2bua::on_glare_retry(sip::DialogId, std::string_view) {}
 void B2bua::on_transport_error(sip::TransactionId txn, std::optional<sip::DialogId>) {
   Fork* fork = nullptr;
   Call* call = by_txn(txn, &fork);
-  if (call == nullptr || fork == nullptr || call->answered) return;
+  if (call == nullptr || fork == nullptr) return;
+  if (call->queued && !call->connected) {
+    fork->finished = true;  // the ACD's ring timeout moves the call on
+    fork->status = 503;
+    return;
+  }
+  if (call->answered) return;
   fork->finished = true;
   fork->status = 503;
   if (std::all_of(call->forks.begin(), call->forks.end(),
@@ -466,6 +675,15 @@ void B2bua::on_media_event(const media::MediaEvent& event) {
       }
       return;
     case media::MediaEvent::Kind::kPlaybackFinished:
+      if (event.endpoint != call.caller_media) return;
+      if (call.feature) return end(call, EndCause::kFeatureDone);
+      if (call.queued) {
+        // The music (or an announcement) ended: the music starts (again).
+        call.announcing = false;
+        call.prompt = 0;
+        if (!call.connected && call.music) play_to_caller(call, *call.music);
+        return;
+      }
       if (call.ivr && call.prompt != 0 && event.endpoint == call.caller_media) {
         const cc::ivr::PromptId prompt = call.prompt;
         call.prompt = 0;
@@ -485,6 +703,7 @@ std::optional<MonoTime> B2bua::next_deadline() const {
     consider(call.max_deadline);
     if (call.ring_deadline) consider(*call.ring_deadline);
     if (call.ivr_timer) consider(call.ivr_timer->second);
+    if (call.hangup_at) consider(*call.hangup_at);
   }
   return next;
 }
@@ -493,7 +712,8 @@ void B2bua::on_timer(MonoTime now) {
   std::vector<CallId> due;
   for (const auto& [id, call] : calls_) {
     if (call.max_deadline <= now || (call.ring_deadline && *call.ring_deadline <= now) ||
-        (call.ivr_timer && call.ivr_timer->second <= now)) {
+        (call.ivr_timer && call.ivr_timer->second <= now) ||
+        (call.hangup_at && *call.hangup_at <= now)) {
       due.push_back(id);
     }
   }
@@ -501,7 +721,9 @@ void B2bua::on_timer(MonoTime now) {
     auto it = calls_.find(id);
     if (it == calls_.end()) continue;
     Call& call = it->second;
-    if (call.max_deadline <= now) {
+    if (call.hangup_at && *call.hangup_at <= now) {
+      end(call, EndCause::kFeatureDone);
+    } else if (call.max_deadline <= now) {
       end(call, call.answered ? EndCause::kMaxDuration : EndCause::kNoAnswer, 480);
     } else if (call.ring_deadline && *call.ring_deadline <= now) {
       end(call, EndCause::kNoAnswer, 480);
@@ -552,7 +774,10 @@ void B2bua::end(Call& call, EndCause cause, int caller_status) {
   by_txn_.erase(call.inbound_txn);
   if (call.inbound) by_dialog_.erase(*call.inbound);
   if (call.outbound) by_dialog_.erase(*call.outbound);
+  const bool queued = call.queued;
+  const bool connected = call.connected;
   calls_.erase(id);
+  if (queued && sink_ != nullptr) sink_->call_ended(id, cause, connected);
 }
 
 }  // namespace hotline::sw

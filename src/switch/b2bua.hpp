@@ -43,6 +43,7 @@
 #include "media/media_engine.hpp"
 #include "sip/dialog_layer.hpp"
 #include "switch/dialplan.hpp"
+#include "switch/feature_codes.hpp"
 #include "switch/trunks.hpp"
 
 namespace hotline::sw {
@@ -89,6 +90,8 @@ struct B2buaConfig {
   std::string domain = "127.0.0.1";                  // host part of the URIs we write
   Duration ring_timeout = std::chrono::seconds(30);  // unanswered → 480 to the caller
   Duration max_call_duration = std::chrono::hours(4);
+  // A confirmed feature call hangs up when its prompt ends, or after this.
+  Duration feature_hangup = std::chrono::seconds(5);
 };
 
 enum class EndCause {
@@ -103,8 +106,38 @@ enum class EndCause {
   kIvrHangup,  // the IVR flow hung up (a goodbye node, max steps)
   kFailed,     // SDP or resource failure
   kShutdown,
+  kQueueTimeout,  // waited the queue's maximum and its exit is not an extension
+  kFeatureDone,   // a feature-code call (agent login, ...) confirmed and hung up
 };
 std::string_view to_string(EndCause cause);
+
+// The answer to a feature-code call (*50, *51, ...).
+struct FeatureReply {
+  // 200: hotline answers, plays `prompt` (TTS, through the play port) and hangs
+  // up when it ends (at the latest after B2buaConfig::feature_hangup). Anything
+  // else is the final response to the INVITE, with `reason` as its phrase.
+  int status = 200;
+  std::string reason;
+  std::string prompt;
+};
+
+// The ACD side of the B2BUA: the ContactCenter implements it. When set, it takes
+// queue targets (dial plan and IVR) instead of B2buaPorts::enqueue, and feature
+// codes dialled from extensions. Calls into the B2BUA from these callbacks are
+// allowed (the B2BUA is in a consistent state whenever it calls them).
+class QueueSink {
+ public:
+  virtual ~QueueSink() = default;
+  // The caller is answered and waits; false refuses (the call ends, rejected).
+  virtual bool enqueue(CallId call, const cc::ivr::RouteToQueue& route) = 0;
+  // A device rung by B2bua::ring_agent(call, tag) answered; the call is bridged.
+  virtual void agent_answered(CallId call, std::uint32_t tag) = 0;
+  // A call that was enqueued ended (after it is gone from the B2BUA).
+  // `connected`: it had been bridged to an agent.
+  virtual void call_ended(CallId call, EndCause cause, bool connected) = 0;
+  // A feature code dialled by an authenticated extension.
+  virtual FeatureReply feature(std::string_view extension, const FeatureMatch& match) = 0;
+};
 
 class B2bua final : public sip::DialogUser {
  public:
@@ -131,6 +164,28 @@ class B2bua final : public sip::DialogUser {
   void hang_up_all();
 
   std::size_t active_calls() const { return calls_.size(); }
+
+  // ---- Queues (for the ContactCenter; see QueueSink) -------------------------
+  // REQUIRES: `sink` outlives the B2BUA, or is reset to null first.
+  void set_queue_sink(QueueSink* sink) { sink_ = sink; }
+  void set_feature_codes(FeatureCodes codes) { features_ = std::move(codes); }
+  // Rings the registered devices of `extensions` for a waiting (enqueued) call,
+  // alongside whatever already rings for it; `tag` names this offer (the agent).
+  // The ring timeout is the caller's (the ACD runs it): a device refusing, or no
+  // device at all, does not end anything. Error when the call is not waiting.
+  Status ring_agent(CallId call, const std::vector<std::string>& extensions, std::uint32_t tag);
+  // Stops ringing the devices of offer `tag` (CANCEL); a late answer gets a BYE.
+  void cancel_ring(CallId call, std::uint32_t tag);
+  // Music on hold for a waiting call: `music` (a PlayFile or PlayTts) goes to the
+  // play port and starts again each time it ends, until an agent answers.
+  void hold(CallId call, cc::ivr::Command music);
+  // Plays `prompt` to a waiting caller instead of the music, which then resumes.
+  void announce(CallId call, cc::ivr::Command prompt);
+  // Takes a waiting call out of the queue and rings an extension (queue exit).
+  void route_to_extension(CallId call, const std::string& extension);
+  void end_call(CallId call, EndCause cause);
+  // An event about a call (or 0) through B2buaPorts::emit.
+  void emit_event(std::string_view type, CallId call, const nlohmann::json& payload);
   // Told of each caller-side media endpoint as it is made (for the server's
   // bookkeeping and for tests that stand in for the media engine's events).
   void set_endpoint_observer(std::function<void(CallId, media::EndpointId)> observer) {
@@ -154,6 +209,7 @@ class B2bua final : public sip::DialogUser {
     std::string contact;
     bool finished = false;  // a final response came
     int status = 0;
+    std::uint32_t tag = 0;  // ring_agent()'s offer, 0 otherwise
   };
   struct Call {
     CallId id = 0;
@@ -176,11 +232,28 @@ class B2bua final : public sip::DialogUser {
     std::unique_ptr<cc::ivr::Session> ivr;
     cc::ivr::PromptId prompt = 0;
     std::optional<std::pair<cc::ivr::IvrTimerId, MonoTime>> ivr_timer;
+    // Queue: waiting for (or talking to) an agent through the QueueSink.
+    bool queued = false;
+    std::optional<cc::ivr::Command> music;  // played in a loop while waiting
+    std::optional<MonoTime> hangup_at;      // feature calls
+    bool feature = false;
+    bool announcing = false;       // an announcement plays instead of the music
+    std::string callee_offer_sdp;  // our offer to the devices we ring
   };
 
   void on_new_invite(const sip::IncomingRequest& request);
   void route_call(Call& call, const sip::IncomingRequest& request, const Route& route);
   void ring_extension(Call& call, const std::string& extension, const std::string& caller_name);
+  // Sends one INVITE per contact (the callee endpoint is made on first use);
+  // returns how many went out.
+  std::size_t ring_contacts(Call& call, const std::vector<Contact>& contacts,
+                            const std::string& to_user, const std::string& caller_name,
+                            std::uint32_t tag);
+  bool enqueue_call(Call& call, const cc::ivr::RouteToQueue& route);
+  void start_feature(Call& call, const sip::IncomingRequest& request, const std::string& extension,
+                     const FeatureMatch& match);
+  void play_to_caller(Call& call, const cc::ivr::Command& prompt);
+  void drop_callee_media(Call& call);
   void on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& response);
   // Answers the caller's INVITE with our SDP; false (and the call ended) on failure.
   bool answer_caller(Call& call);
@@ -209,6 +282,9 @@ class B2bua final : public sip::DialogUser {
   std::unordered_map<media::EndpointId, CallId> by_endpoint_;
   cc::ivr::FixedOffsetZones utc_;  // when no ZoneResolver is given
   std::function<void(CallId, media::EndpointId)> endpoint_observer_;
+  QueueSink* sink_ = nullptr;
+  FeatureCodes features_;
+  cc::ivr::PromptId next_prompt_ = 1'000'000'000;  // queue prompts; apart from IVR ids
 };
 
 }  // namespace hotline::sw

@@ -314,7 +314,6 @@ TEST_F(B2buaTest, DialPlanOutcomes) {
       {"666", 403, "rejected"},      // a reject rule
       {"5555", 404, "rejected"},     // no rule
       {"1003", 480, "unavailable"},  // an extension with no device registered
-      {"200", 501, "rejected"},      // queues come with the ACD integration
   };
   for (const Case& c : cases) {
     ASSERT_TRUE(alice.layer->invite(call_to(c.number)).has_value());
@@ -324,6 +323,15 @@ TEST_F(B2buaTest, DialPlanOutcomes) {
     EXPECT_EQ(last("call.ended")->payload["cause"], c.cause) << c.number;
   }
   EXPECT_EQ(b2bua->active_calls(), 0u);
+}
+
+TEST_F(B2buaTest, AQueueTargetAnswersAndHandsTheCallToTheQueuePort) {
+  ASSERT_TRUE(alice.layer->invite(call_to("200")).has_value());
+  advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(final_status(alice), 200);
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].second, "support");
+  EXPECT_EQ(b2bua->active_calls(), 1u);
 }
 
 TEST_F(B2buaTest, UnusableOfferIs488) {
