@@ -232,8 +232,7 @@ class Phone {
 
 EngineConfig test_config() {
   EngineConfig c;
-  c.port_min = 41000;
-  c.port_max = 41999;
+  std::tie(c.port_min, c.port_max) = hotline::testing::private_port_range();
   c.threads = 2;
   c.rtp_timeout_ms = 10'000;
   return c;
