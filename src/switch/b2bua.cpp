@@ -229,6 +229,7 @@ void B2bua::ring_extension(Call& call, const std::string& extension,
 std::size_t B2bua::ring_contacts(Call& call, const std::vector<Contact>& contacts,
                                  const std::string& to_user, const std::string& caller_name,
                                  std::uint32_t tag) {
+  if (contacts.empty()) return 0;
   if (call.callee_media == 0) {
     media::EndpointOptions options;
     options.colocate_with = call.caller_media;

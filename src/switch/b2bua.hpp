@@ -12,9 +12,13 @@
 // its commands become prompts (through a port, since loading a file or
 // synthesising speech must not block the loop), digit collection (DTMF events from
 // the media engine), timers and HTTP lookups (ports), and its terminal command
-// routes the call on (to an extension; queues and voicemail through ports the ACD
-// and voicemail integration supply). Trunk targets are answered 501 until
-// outbound trunks land.
+// routes the call on (to an extension; voicemail through a port). Queue targets
+// (dial plan or IVR) are answered and handed to the QueueSink (the ContactCenter,
+// which runs the ACD), or to B2buaPorts::enqueue when no sink is set; the sink
+// then rings agents (ring_agent), plays music and announcements, and is told
+// when an agent answers and when the call ends. Feature codes from extensions
+// (*50 …) go to the sink too. Trunk targets are answered 501 until outbound
+// trunks land.
 //
 // Thread-safety: none; the control loop owns it (DESIGN.md principle 3). Media
 // events arrive through on_media_event(), which the owner calls on that loop.

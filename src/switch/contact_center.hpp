@@ -8,10 +8,10 @@
 // (interaction.queued, agent.state_changed, ...). See docs/calls.md, "Queues and
 // agents".
 //
-// Wiring (the server): construct it after the B2BUA (it registers itself as the
-// B2BUA's QueueSink and must outlive it or be destroyed first — the destructor
-// unregisters), then arm one timer on next_deadline() and call on_timer() when
-// it fires, on the same loop as the B2BUA.
+// Wiring (the server): create() it after the B2BUA (it registers itself as the
+// B2BUA's QueueSink; destroy it before the B2BUA — the destructor unregisters),
+// then arm one timer on next_deadline() and call on_timer() when it fires, on the
+// same loop as the B2BUA. Re-arm after every input (SIP, media event, timer).
 //
 // Thread-safety: none; the control loop owns it, like the B2BUA.
 //

@@ -333,6 +333,25 @@ TEST_F(ContactCenterTest, MissedOffersSetTheAgentNotReady) {
   EXPECT_EQ(b2bua->active_calls(), 1u);  // still waiting
 }
 
+TEST_F(ContactCenterTest, RingAllConnectsTheFirstToAnswerAndCancelsTheRest) {
+  start(cc::Strategy::kRingAll, 3);
+  ready_all(3);
+  phone[0] = Phone::kRingForever;
+  phone[1] = Phone::kRingForever;
+  auto txn = dial("300");
+  EXPECT_EQ(final_status(caller, txn), 200);
+  for (std::size_t a = 0; a < 3; ++a) EXPECT_EQ(invites(a), 1u) << a;
+  EXPECT_EQ(agents[0]->user.count(UserCall::Type::kCancelled), 1u);
+  EXPECT_EQ(agents[1]->user.count(UserCall::Type::kCancelled), 1u);
+  EXPECT_EQ(last("interaction.answered")->payload["agent"], "agent2");
+  EXPECT_EQ(state(0), cc::AgentState::kReady);
+  EXPECT_EQ(state(1), cc::AgentState::kReady);
+  EXPECT_EQ(state(2), cc::AgentState::kBusy);
+  hang_up(txn);
+  EXPECT_EQ(count("interaction.ended"), 1u);
+  EXPECT_EQ(b2bua->active_calls(), 0u);
+}
+
 TEST_F(ContactCenterTest, CallerWaitsWithMusicAndAbandons) {
   start(cc::Strategy::kLinear, 2);  // nobody logged in
   auto txn = dial("300");
