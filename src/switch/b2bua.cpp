@@ -390,6 +390,7 @@ void B2bua::start_feature(Call& call, const sip::IncomingRequest& r, const std::
   if (reply.status != 200) {
     const CallId id = call.id;
     respond(call.inbound_txn, reply.status, reply.reason);
+    by_txn_.erase(call.inbound_txn);
     call.inbound_txn = 0;
     if (auto c = calls_.find(id); c != calls_.end()) end(c->second, EndCause::kRejected);
     return;

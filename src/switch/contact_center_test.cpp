@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cc/ivr/flow_loader.hpp"
 #include "sip/dialog_test_support.hpp"
 #include "sip/stateless_response.hpp"
 
@@ -30,7 +31,23 @@ constexpr const char* kPlan = R"(
 dialplan:
   - { name: first, number: "300", to: { queue: first } }
   - { name: second, number: "301", to: { queue: second } }
+  - { name: vip, number: "400", to: { ivr: vip } }
 )";
+
+constexpr const char* kFlows = R"(
+flows:
+  vip:
+    start: line
+    nodes:
+      line: { type: queue, queue: first, priority: 5, skills: { english: 3 } }
+)";
+
+std::shared_ptr<const cc::ivr::FlowSet> load_flows() {
+  ConfigErrors errors;
+  auto flows = cc::ivr::load_flows_from_text(kFlows, "flows.yaml", {}, errors);
+  EXPECT_TRUE(flows.has_value()) << errors.to_string();
+  return std::make_shared<const cc::ivr::FlowSet>(std::move(*flows));
+}
 
 DialPlan load_plan() {
   ConfigErrors errors;
@@ -91,6 +108,7 @@ class ContactCenterTest : public ::testing::Test {
       plays.push_back({call, cc::ivr::describe(c)});
       endpoint_of[call] = ep;
     };
+    ports.flow = [this](std::string_view name) { return flows->find(name); };
     B2buaConfig config;
     config.contact = hot.contact();
     config.domain = hot.endpoint.to_string();
@@ -109,7 +127,8 @@ class ContactCenterTest : public ::testing::Test {
 
   // Two queues, `first` and `second`; every agent a member of both (penalty 0).
   void start(cc::Strategy strategy, std::size_t agent_count,
-             std::function<void(cc::QueueConfig&)> tweak = {}) {
+             std::function<void(cc::QueueConfig&)> tweak = {},
+             std::function<void(std::size_t, cc::AgentConfig&)> agent_tweak = {}) {
     ContactCenterSetup setup;
     setup.skills = {"english"};
     for (const char* name : {"first", "second"}) {
@@ -125,6 +144,7 @@ class ContactCenterTest : public ::testing::Test {
       a.name = "agent" + std::to_string(i);
       a.devices = {extension(i)};
       a.memberships = {{cc::QueueId{0}, 0}, {cc::QueueId{1}, 0}};
+      if (agent_tweak) agent_tweak(i, a);
       setup.agents.push_back(a);
     }
     auto made = ContactCenter::create(clock, *b2bua, std::move(setup));
@@ -257,6 +277,7 @@ class ContactCenterTest : public ::testing::Test {
   std::vector<Event> events;
   std::vector<std::pair<CallId, std::string>> plays;
   std::map<CallId, media::EndpointId> endpoint_of;
+  std::shared_ptr<const cc::ivr::FlowSet> flows = load_flows();
 };
 
 TEST_F(ContactCenterTest, RoundRobinSpreadsCallsEvenly) {
@@ -350,6 +371,21 @@ TEST_F(ContactCenterTest, RingAllConnectsTheFirstToAnswerAndCancelsTheRest) {
   hang_up(txn);
   EXPECT_EQ(count("interaction.ended"), 1u);
   EXPECT_EQ(b2bua->active_calls(), 0u);
+}
+
+TEST_F(ContactCenterTest, AnIvrQueueNodeBringsItsPriorityAndSkills) {
+  start(cc::Strategy::kLinear, 2, {}, [](std::size_t i, cc::AgentConfig& a) {
+    a.skills = {{0, i == 0 ? 2 : 5}};  // english: agent0 level 2, agent1 level 5
+  });
+  ready_all(2);
+  auto txn = dial("400");
+  EXPECT_EQ(final_status(caller, txn), 200);
+  ASSERT_NE(last("interaction.queued"), nullptr);
+  EXPECT_EQ(last("interaction.queued")->payload["priority"], 5);
+  EXPECT_EQ(last("interaction.queued")->payload["queue"], "first");
+  EXPECT_EQ(invites(0), 0u);  // below the node's minimum level 3
+  EXPECT_EQ(invites(1), 1u);
+  EXPECT_EQ(last("interaction.answered")->payload["agent"], "agent1");
 }
 
 TEST_F(ContactCenterTest, CallerWaitsWithMusicAndAbandons) {
