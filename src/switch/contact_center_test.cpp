@@ -8,6 +8,7 @@
 #include "cc/ivr/flow_loader.hpp"
 #include "sip/dialog_test_support.hpp"
 #include "sip/stateless_response.hpp"
+#include "support/test_support.hpp"
 
 namespace hotline::sw {
 namespace {
@@ -63,8 +64,7 @@ std::unique_ptr<media::MediaEngine> start_media() {
   media::EngineConfig config;
   config.bind_address = "127.0.0.1";
   config.sdp_address = "127.0.0.1";
-  config.port_min = 42000;
-  config.port_max = 42999;
+  std::tie(config.port_min, config.port_max) = hotline::testing::private_port_range();
   config.threads = 1;
   auto engine = media::MediaEngine::start(config, [](const media::MediaEvent&) {});
   EXPECT_TRUE(engine.has_value()) << engine.error().message;
