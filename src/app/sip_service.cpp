@@ -220,8 +220,30 @@ void SipService::on_message(sip::Message&& m, const sip::Peer& from) {
     banned_dropped_.inc();  // silence: no transaction, no answer
     return;
   }
+  if (m.is_request() && m.method() == "REGISTER" && !m.vias().empty() &&
+      !m.header(sip::HeaderId::kAuthorization)) {
+    // RFC 3261 §8.2.7: challenges go out statelessly. A REGISTER without
+    // credentials gets its 401 with no server transaction, so nothing is kept for
+    // Timer J's 32 s (half of a registration's transactions at 20,000/s), and a
+    // retransmission is simply challenged again, the same way.
+    sip::AuthResult auth = authenticate(m, from);
+    if (auth.verdict == sip::AuthResult::Verdict::kChallenge) {
+      register_challenged_.inc();
+      auto b = sip::make_response(m, from, 401, std::string(sip::reason_phrase(401)), to_tag(m));
+      for (const std::string& c : auth.challenges) b.add_header("WWW-Authenticate", c);
+      if (!config_.server_header.empty()) b.add_header("Server", config_.server_header);
+      transport_.send(sip::response_destination(m.vias().front(), from), b.serialize());
+      return;
+    }
+  }
   layer_.on_message(std::move(m), from);
   arm_timer();
+}
+
+std::string SipService::to_tag(const sip::Message& request) {
+  // A stable To tag per dialog-less request: the same answer for a retransmission
+  // that slipped past the transaction (the layer absorbs the others).
+  return fmt::format("hl{:x}", std::hash<std::string_view>{}(request.call_id()) & 0xffffffffULL);
 }
 
 void SipService::arm_timer() {
@@ -258,12 +280,9 @@ void SipService::on_request(sip::TransactionId id, const sip::Message& request,
 void SipService::respond(sip::TransactionId id, const sip::Message& request, int status,
                          std::string_view reason,
                          const std::vector<std::pair<std::string, std::string>>& headers) {
-  // A stable To tag per dialog-less request: the same answer for a retransmission
-  // that slipped past the transaction (the layer absorbs the others).
-  const std::string tag =
-      fmt::format("hl{:x}", std::hash<std::string_view>{}(request.call_id()) & 0xffffffffULL);
-  auto b = layer_.response_for(
-      id, status, std::string(reason.empty() ? sip::reason_phrase(status) : reason), tag);
+  auto b = layer_.response_for(id, status,
+                               std::string(reason.empty() ? sip::reason_phrase(status) : reason),
+                               to_tag(request));
   if (!b) return;
   for (const auto& [name, value] : headers) b->add_header(name, value);
   if (!config_.server_header.empty()) b->add_header("Server", config_.server_header);
@@ -345,6 +364,7 @@ void SipService::handle_register(sip::TransactionId id, const sip::Message& requ
     emit("sip.registered", {{"aor", auth.user}, {"contact", contact}});
   }
   for (const sip::Binding& b : out.upserted) {
+    if (!log::enabled(log::Level::kDebug)) break;  // the fields cost more than the rest
     log::debug(
         kLog, "contact refreshed",
         {log::kv("aor", b.aor), log::kv("contact", b.contact),

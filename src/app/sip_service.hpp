@@ -81,6 +81,7 @@ class SipService final : private sip::TransactionUser {
   void on_terminated(sip::TransactionId id) override;
 
   void on_message(sip::Message&& m, const sip::Peer& from);
+  static std::string to_tag(const sip::Message& request);
   void handle_register(sip::TransactionId id, const sip::Message& request, const sip::Peer& source);
   void respond(sip::TransactionId id, const sip::Message& request, int status,
                std::string_view reason = {},
