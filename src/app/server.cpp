@@ -10,6 +10,7 @@
 #include "api/http_server.hpp"
 #include "app/event_bus.hpp"
 #include "app/sip_service.hpp"
+#include "app/wfm_api.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/worker_pool.hpp"
@@ -156,6 +157,7 @@ int Server::run() {
     writer.stop();
     return 1;
   }
+  add_wfm_routes(http.router(), workers, loop);
   http.router().add("GET", "/api/v1/sip/registrations", [&sip_service](const api::Request&) {
     api::Response r;
     r.body = sip_service.registrations().dump();

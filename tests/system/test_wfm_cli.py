@@ -217,3 +217,45 @@ def test_contradictory_shift_rule_is_named(tmp_path):
     path.write_text('{"slot_s": 900, "agents": [ {"id": "a"} ')
     r = wfm("schedule", "--problem", path, "--demand", forecast)
     assert r.returncode == 2 and str(path) in r.stderr and "line" in r.stderr, r.stderr
+
+
+def test_the_running_server_answers_the_wfm_api(serve):
+    """The same operations over REST: erlang at once, a forecast as a job polled to its end."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    from conftest import http_get
+
+    _, port, _ = serve()
+
+    def post(path, body):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, dict(r.headers), json.loads(r.read().decode())
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), json.loads(e.read().decode())
+
+    status, _, body = post("/api/v1/wfm/erlang",
+                           {"calls": 100, "interval_s": 1800, "aht_s": 180, "agents": 13,
+                            "target_s": 20})
+    assert status == 200, body
+    assert abs(body["service_level"] - 0.7955947884177831) < 1e-9
+    status, _, body = post("/api/v1/wfm/erlang", {"calls": -1, "interval_s": 1800, "aht_s": 180})
+    assert status == 400 and "error" in body
+
+    history = (TESTDATA / "volume_8w.csv").read_text()
+    status, headers, body = post("/api/v1/wfm/forecast", {"history_csv": history})
+    assert status == 202, body
+    location = headers["Location"]
+    deadline = time.monotonic() + 60  # a bound on the wait, not a stand-in for synchronisation
+    while True:
+        code, _, text = http_get(port, location)
+        job = json.loads(text)
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert job["status"] == "done", job
+    assert len(job["result"]["intervals"]) == 336
