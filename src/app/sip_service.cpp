@@ -40,6 +40,17 @@ sip::TransactionConfig transaction_config(const SipConfig& c, std::mt19937_64& r
   return o;
 }
 
+sip::DialogConfig dialog_config(const SipConfig& c) {
+  sip::DialogConfig o;
+  const std::string host = c.listen.empty() ? "127.0.0.1" : c.listen.front().address.to_string();
+  o.default_contact = "<sip:hotline@" + host + ">";
+  o.call_id_host = "hotline";
+  // Phones register from behind NAT and talk to us directly (no proxy): send
+  // in-dialog requests back the way the dialog came.
+  o.stick_to_peer = true;
+  return o;
+}
+
 sip::RegistrarOptions registrar_options(const SipRegistrarConfig& c) {
   sip::RegistrarOptions o;
   o.min_expires = c.min_expires;
@@ -109,7 +120,8 @@ SipService::SipService(boost::asio::io_context& loop, const Clock& clock, const 
       writer_(writer),
       random_(seed()),
       transport_(loop, transport_options(config), metrics),
-      layer_(transport_, *this, clock, transaction_config(config, random_)),
+      dialogs_(transport_, *this, clock, transaction_config(config, random_),
+               dialog_config(config)),
       timer_(loop),
       qualify_timer_(loop),
       location_(clock),
@@ -236,7 +248,7 @@ void SipService::on_message(sip::Message&& m, const sip::Peer& from) {
       return;
     }
   }
-  layer_.on_message(std::move(m), from);
+  dialogs_.on_message(std::move(m), from);
   arm_timer();
 }
 
@@ -247,46 +259,101 @@ std::string SipService::to_tag(const sip::Message& request) {
 }
 
 void SipService::arm_timer() {
-  transactions_.set(static_cast<std::int64_t>(layer_.size()));
+  transactions_.set(static_cast<std::int64_t>(dialogs_.transactions().size()));
   if (stopped_) return;
-  const std::optional<MonoTime> next = layer_.next_deadline();
+  std::optional<MonoTime> next = dialogs_.next_deadline();
+  if (calls_deadline_) {
+    if (auto c = calls_deadline_(); c && (!next || *c < *next)) next = c;
+  }
   if (!next || (armed_ && *armed_ <= *next)) return;
   armed_ = next;
   timer_.expires_at(std::chrono::steady_clock::time_point(next->time_since_epoch()));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;  // re-armed earlier, or stopped
     armed_.reset();
-    layer_.on_timer(clock_.mono());
+    const MonoTime now = clock_.mono();
+    dialogs_.on_timer(now);
+    if (calls_timer_) calls_timer_(now);
     arm_timer();
   });
 }
 
-void SipService::on_request(sip::TransactionId id, const sip::Message& request,
-                            const sip::Peer& source) {
-  const std::string_view method = request.method();
-  if (method == "REGISTER") {
-    handle_register(id, request, source);
-  } else if (method == "OPTIONS") {
-    respond(id, request, 200, {}, {{"Allow", std::string(kAllow)}, {"Accept", "application/sdp"}});
-  } else {
-    unhandled_.inc();
-    log::debug(kLog, "request not implemented yet",
-               {log::kv("method", method), log::kv("call_id", request.call_id()),
-                log::kv("peer", source.remote.to_string())});
-    respond(id, request, 501, {}, {{"Allow", std::string(kAllow)}});
+void SipService::set_call_handler(sip::DialogUser* handler,
+                                  std::function<std::optional<MonoTime>()> next_deadline,
+                                  std::function<void(MonoTime)> on_timer) {
+  calls_ = handler;
+  calls_deadline_ = std::move(next_deadline);
+  calls_timer_ = std::move(on_timer);
+}
+
+std::vector<sip::Binding> SipService::contacts_of(std::string_view extension) const {
+  std::vector<sip::Binding> out;
+  location_.for_each([&](const sip::Binding& b) {
+    if (b.aor == extension && b.reachable) out.push_back(b);
+  });
+  return out;
+}
+
+void SipService::on_request(const sip::IncomingRequest& r) {
+  const std::string_view method = r.request.method();
+  if (!r.dialog && method == "REGISTER") return handle_register(r.txn, r.request, r.source);
+  if (!r.dialog && method == "OPTIONS") {
+    return respond(r.txn, r.request, 200, {},
+                   {{"Allow", std::string(kAllow)}, {"Accept", "application/sdp"}});
   }
+  if (calls_ != nullptr) return calls_->on_request(r);
+  unhandled_.inc();
+  log::debug(kLog, "request not handled",
+             {log::kv("method", method), log::kv("call_id", r.request.call_id()),
+              log::kv("peer", r.source.remote.to_string())});
+  respond(r.txn, r.request, r.dialog ? 481 : 501, {}, {{"Allow", std::string(kAllow)}});
+}
+
+void SipService::on_response(const sip::ResponseEvent& r) {
+  if (qualifying_.contains(r.txn)) {
+    // Any final answer, even 404 or 501, proves the phone is there.
+    if (r.timeout) {
+      qualify_result(r.txn, false, "no answer");
+    } else if (r.response.status_code() >= 200) {
+      qualify_result(r.txn, true, "answered");
+    }
+    return;
+  }
+  if (calls_ != nullptr) calls_->on_response(r);
+}
+
+void SipService::on_ack(sip::DialogId dialog, const sip::Message& ack) {
+  if (calls_ != nullptr) calls_->on_ack(dialog, ack);
+}
+
+void SipService::on_cancelled(sip::TransactionId invite, std::optional<sip::DialogId> dialog) {
+  if (calls_ != nullptr) calls_->on_cancelled(invite, dialog);
+}
+
+void SipService::on_glare_retry(sip::DialogId dialog, std::string_view method) {
+  if (calls_ != nullptr) calls_->on_glare_retry(dialog, method);
+}
+
+void SipService::on_transport_error(sip::TransactionId txn, std::optional<sip::DialogId> dialog) {
+  if (qualifying_.contains(txn)) return qualify_result(txn, false, "transport error");
+  if (calls_ != nullptr) calls_->on_transport_error(txn, dialog);
+}
+
+void SipService::on_terminated(sip::DialogId dialog, sip::TerminationReason reason,
+                               const sip::Message* cause) {
+  if (calls_ != nullptr) calls_->on_terminated(dialog, reason, cause);
 }
 
 void SipService::respond(sip::TransactionId id, const sip::Message& request, int status,
                          std::string_view reason,
                          const std::vector<std::pair<std::string, std::string>>& headers) {
-  auto b = layer_.response_for(id, status,
-                               std::string(reason.empty() ? sip::reason_phrase(status) : reason),
-                               to_tag(request));
+  auto b = dialogs_.transactions().response_for(
+      id, status, std::string(reason.empty() ? sip::reason_phrase(status) : reason),
+      to_tag(request));
   if (!b) return;
   for (const auto& [name, value] : headers) b->add_header(name, value);
   if (!config_.server_header.empty()) b->add_header("Server", config_.server_header);
-  if (auto st = layer_.respond(id, *b); !st) {
+  if (auto st = dialogs_.transactions().respond(id, *b); !st) {
     log::debug(kLog, "cannot respond", {log::kv("error", st.error().message)});
   }
 }
@@ -458,7 +525,7 @@ void SipService::qualify() {
     req.add_header("CSeq", "1 OPTIONS");
     if (!config_.server_header.empty()) req.add_header("User-Agent", config_.server_header);
     req.add_header("Content-Length", "0");
-    auto id = layer_.send_request(req, b.source);
+    auto id = dialogs_.send_request(req, b.source);
     if (!id) {
       log::debug(kLog, "cannot send OPTIONS qualify",
                  {log::kv("contact", b.contact), log::kv("error", id.error().message)});
@@ -490,23 +557,6 @@ void SipService::qualify_result(sip::TransactionId id, bool reachable, std::stri
     }
   }
   qualifying_.erase(it);
-}
-
-void SipService::on_response(sip::TransactionId id, const sip::Message& response) {
-  // Any final answer, even 404 or 501, proves the phone is there.
-  if (response.status_code() >= 200) qualify_result(id, true, "answered");
-}
-
-void SipService::on_timeout(sip::TransactionId id, sip::TimerName, const sip::Message&) {
-  qualify_result(id, false, "no answer");
-}
-
-void SipService::on_transport_error(sip::TransactionId id) {
-  qualify_result(id, false, "transport error");
-}
-
-void SipService::on_terminated(sip::TransactionId id) {
-  qualifying_.erase(id);
 }
 
 }  // namespace hotline::app

@@ -29,15 +29,15 @@
 #include "common/error.hpp"
 #include "common/metrics.hpp"
 #include "sip/auth_guard.hpp"
+#include "sip/dialog_layer.hpp"
 #include "sip/location.hpp"
 #include "sip/registrar.hpp"
-#include "sip/transaction_layer.hpp"
 #include "sip/transport.hpp"
 #include "store/location_repository.hpp"
 
 namespace hotline::app {
 
-class SipService final : private sip::TransactionUser {
+class SipService final : private sip::DialogUser {
  public:
   using EventSink = std::function<void(std::string type, nlohmann::json payload)>;
 
@@ -64,21 +64,33 @@ class SipService final : private sip::TransactionUser {
   // kBanned: 403 or nothing per sip.auth.ban_response.
   sip::AuthResult authenticate(const sip::Message& request, const sip::Peer& source);
 
+  // Calls — INVITEs and every request inside a dialog — go to `handler` (the
+  // B2BUA), whose timers run with the SIP ones. Without a handler they get 501/481.
+  // REQUIRES: `handler` outlives the service or is reset first.
+  void set_call_handler(sip::DialogUser* handler,
+                        std::function<std::optional<MonoTime>()> next_deadline,
+                        std::function<void(MonoTime)> on_timer);
+  sip::DialogLayer& dialogs() { return dialogs_; }
+  // Re-arms the timer after the call handler acted outside a SIP callback (a
+  // media event it was handed on the loop).
+  void rearm() { arm_timer(); }
+  // Registered, reachable contacts of an extension, for ringing it.
+  std::vector<sip::Binding> contacts_of(std::string_view extension) const;
+
   // Current registrations for GET /api/v1/sip/registrations.
   nlohmann::json registrations() const;
   const sip::LocationService& location() const { return location_; }
 
  private:
-  // TransactionUser.
-  void on_request(sip::TransactionId id, const sip::Message& request,
-                  const sip::Peer& source) override;
-  void on_response(sip::TransactionId id, const sip::Message& response) override;
-  void on_cancel(sip::TransactionId, sip::TransactionId, const sip::Message&) override {}
-  void on_ack(std::optional<sip::TransactionId>, const sip::Message&, const sip::Peer&) override {}
-  void on_timeout(sip::TransactionId id, sip::TimerName timer,
-                  const sip::Message& synthesized) override;
-  void on_transport_error(sip::TransactionId id) override;
-  void on_terminated(sip::TransactionId id) override;
+  // DialogUser.
+  void on_request(const sip::IncomingRequest& request) override;
+  void on_response(const sip::ResponseEvent& response) override;
+  void on_ack(sip::DialogId dialog, const sip::Message& ack) override;
+  void on_cancelled(sip::TransactionId invite, std::optional<sip::DialogId> dialog) override;
+  void on_glare_retry(sip::DialogId dialog, std::string_view method) override;
+  void on_transport_error(sip::TransactionId txn, std::optional<sip::DialogId> dialog) override;
+  void on_terminated(sip::DialogId dialog, sip::TerminationReason reason,
+                     const sip::Message* cause) override;
 
   void on_message(sip::Message&& m, const sip::Peer& from);
   static std::string to_tag(const sip::Message& request);
@@ -102,7 +114,10 @@ class SipService final : private sip::TransactionUser {
   store::LocationWriter* writer_;
   std::mt19937_64 random_;
   sip::SipTransport transport_;
-  sip::TransactionLayer layer_;
+  sip::DialogLayer dialogs_;
+  sip::DialogUser* calls_ = nullptr;
+  std::function<std::optional<MonoTime>()> calls_deadline_;
+  std::function<void(MonoTime)> calls_timer_;
   boost::asio::steady_timer timer_;
   std::optional<MonoTime> armed_;
   boost::asio::steady_timer qualify_timer_;

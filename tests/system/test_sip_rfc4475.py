@@ -33,8 +33,9 @@ INVALID_STATUS = {
 INVALID_STATUS_TCP = {**INVALID_STATUS, "test": 0}
 # Valid datagrams that are not valid on a stream: inv2543 has no Content-Length
 # (mandatory on TCP, RFC 3261 §18.3: 400, then the connection is closed), and
-# dblreq's trailing INVITE becomes a second message on the stream.
-TCP_SPECIAL = {"inv2543": [400], "dblreq": [401, 501]}
+# dblreq's trailing INVITE becomes a second message on the stream, and the dialog
+# layer refuses it with 400: a dialog-creating INVITE needs a Contact (§8.1.1.8).
+TCP_SPECIAL = {"inv2543": [400], "dblreq": [401, 400]}
 # Valid messages that are responses: absorbed silently.
 VALID_RESPONSES = {"unreason", "noreason", "bcast"}
 
