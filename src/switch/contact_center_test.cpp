@@ -534,6 +534,17 @@ TEST_F(ContactCenterTest, LoggedInAgentTakesACallAfterTheFeatureCode) {
   EXPECT_EQ(state(2), cc::AgentState::kBusy);
 }
 
+TEST_F(ContactCenterTest, LoggingOutDuringACallIsRefused) {
+  start(cc::Strategy::kLinear, 1);
+  ready_all(1);
+  dial("300");
+  ASSERT_EQ(state(0), cc::AgentState::kBusy);
+  auto txn = dial("*59", agents[0].get(), extension(0));
+  EXPECT_EQ(final_status(*agents[0], txn), 403);
+  EXPECT_EQ(state(0), cc::AgentState::kBusy);
+  EXPECT_EQ(b2bua->active_calls(), 1u);  // the customer's call goes on
+}
+
 TEST_F(ContactCenterTest, AnAgentWithoutARegisteredPhoneIsSkippedAfterTheRingTimeout) {
   start(cc::Strategy::kLinear, 2);
   ready_all(2);
