@@ -162,6 +162,10 @@ SipService::SipService(boost::asio::io_context& loop, const Clock& clock, const 
   set_extensions(extensions);
   transport_.set_handler(
       [this](sip::Message&& m, const sip::Peer& from) { on_message(std::move(m), from); });
+  transport_.set_failure_handler([this](const sip::Peer& peer) {
+    dialogs_.transport_failed(peer);
+    arm_timer();
+  });
 }
 
 SipService::~SipService() {

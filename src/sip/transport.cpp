@@ -133,8 +133,12 @@ class SipTransport::Impl {
   asio::ssl::context* tls() { return tls_ ? &*tls_ : nullptr; }
   void count_sent(TransportType t) { sent_[static_cast<int>(t)]->inc(); }
   void count_send_error() { send_errors_.inc(); }
+  void report_failure(const Peer& peer) {
+    if (failure_handler_) failure_handler_(peer);
+  }
 
   SipTransport::MessageHandler handler_;
+  SipTransport::FailureHandler failure_handler_;
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::vector<std::unique_ptr<StreamListener>> streams_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections_by_id_;
@@ -204,7 +208,9 @@ class StreamConnection final : public Connection {
         log::warn(
             kLog, "connect failed",
             {log::kv("peer", self->peer().remote.to_string()), log::kv("error", ec.message())});
+        const Peer peer = self->peer();
         self->close();
+        self->owner_.report_failure(peer);
         return;
       }
       boost::system::error_code ignored;
@@ -327,7 +333,9 @@ void Connection::write_next() {
                 if (self->closed_) return;
                 if (ec) {
                   self->owner_.count_send_error();
+                  const Peer peer = self->peer_;
                   self->close();
+                  self->owner_.report_failure(peer);
                   return;
                 }
                 self->owner_.count_sent(self->peer_.transport);
@@ -606,6 +614,10 @@ SipTransport::SipTransport(asio::io_context& loop, TransportOptions options,
 
 SipTransport::~SipTransport() {
   stop();
+}
+
+void SipTransport::set_failure_handler(FailureHandler handler) {
+  impl_->failure_handler_ = std::move(handler);
 }
 
 void SipTransport::set_handler(MessageHandler handler) {

@@ -49,6 +49,11 @@ class SipTransport final : public MessageSender {
   SipTransport& operator=(const SipTransport&) = delete;
 
   void set_handler(MessageHandler handler);
+  // Told when a stream to `peer` cannot be used: the connect failed, or a write
+  // did (RFC 3261 §17.1.4, §18.4): the transactions on it fail now instead of at
+  // Timer B/F. Called on the loop.
+  using FailureHandler = std::function<void(const Peer& peer)>;
+  void set_failure_handler(FailureHandler handler);
 
   // Opens a listener. Errors: bad address, address in use, unreadable TLS files.
   // Port 0 picks a free port; listeners() tells which.

@@ -232,5 +232,26 @@ TEST_F(TransportFixture, PortInUseIsAClearError) {
   EXPECT_NE(st3.error().message.find("TLS certificate"), std::string::npos);
 }
 
+TEST_F(TransportFixture, AFailedConnectIsReportedWithItsPeer) {
+  start();
+  std::promise<Peer> failed;
+  asio::post(loop_,
+             [&] { transport_->set_failure_handler([&](const Peer& p) { failed.set_value(p); }); });
+  // A port nothing listens on: take one, then close it.
+  std::uint16_t closed_port = 0;
+  {
+    asio::io_context io;
+    tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    closed_port = a.local_endpoint().port();
+  }
+  Peer to{TransportType::kTcp, Endpoint{"127.0.0.1", closed_port}, {}, 0};
+  asio::post(loop_, [&] { transport_->send(to, options_request("refused")); });
+  auto future = failed.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  const Peer p = future.get();
+  EXPECT_EQ(p.transport, TransportType::kTcp);
+  EXPECT_EQ(p.remote.port, closed_port);
+}
+
 }  // namespace
 }  // namespace hotline::sip
