@@ -201,6 +201,11 @@ std::string_view to_string(SipTransport t) {
 }
 
 LoadedConfig load_config_text(std::string_view text, const std::string& file) {
+  return load_config_text(text, file, std::filesystem::path(file).parent_path());
+}
+
+LoadedConfig load_config_text(std::string_view text, const std::string& file,
+                              const std::filesystem::path& base_dir) {
   LoadedConfig out;
   auto doc = parse_yaml(text, file, out.errors);
   if (!doc) return out;
@@ -212,15 +217,23 @@ LoadedConfig load_config_text(std::string_view text, const std::string& file) {
         "extensions)");
     return out;
   }
-  root.expect_keys({"server", "log", "http", "storage", "sip", "extensions"});
+  root.expect_keys({"server", "log", "http", "storage", "sip", "extensions", "media", "calls",
+                    "numbering", "dialplan", "trunks", "feature_codes", "ivr", "skills", "acd",
+                    "queues", "agents"});
   read_server(root.child("server"), cfg.server);
   read_log(root.child("log"), cfg.log);
   read_http(root.child("http"), cfg.http);
   read_storage(root.child("storage"), cfg.storage);
   read_sip(root.child("sip"), cfg.sip);
   read_extensions(root.child("extensions"), cfg.extensions);
+  read_calls(root, base_dir, out.errors, cfg.calls);
   if (out.errors.empty()) out.config = std::move(cfg);
   return out;
+}
+
+LoadedConfig load_embedded_config() {
+  return load_config_text(embedded_config_text(), std::string(kEmbeddedConfigName),
+                          std::filesystem::path(HOTLINE_CONFIG_DIR));
 }
 
 LoadedConfig load_config_file(const std::string& path) {

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "app/call_config.hpp"
 #include "common/clock.hpp"
 #include "common/config_reader.hpp"
 #include "common/log.hpp"
@@ -111,6 +113,7 @@ struct Config {
   StorageConfig storage;
   SipConfig sip;
   std::vector<Extension> extensions;
+  CallsConfig calls;  // media, dial plan, trunks, IVR, queues and agents
 };
 
 struct LoadedConfig {
@@ -119,11 +122,19 @@ struct LoadedConfig {
 };
 
 // Parses YAML text; `file` names it in error messages.
+// Relative paths inside (IVR flow files) are resolved against `file`'s directory,
+// or `base_dir` when given (the embedded configuration uses the source tree's
+// config/ directory).
 LoadedConfig load_config_text(std::string_view text, const std::string& file);
+LoadedConfig load_config_text(std::string_view text, const std::string& file,
+                              const std::filesystem::path& base_dir);
 // Reads and parses a file; an unreadable file is reported as an error, not thrown.
 LoadedConfig load_config_file(const std::string& path);
 // The demo configuration compiled into the binary.
 std::string_view embedded_config_text();
+// The embedded configuration, its relative paths resolved in the source tree's
+// config/ directory (where `make run` finds config/ivr/demo.yaml).
+LoadedConfig load_embedded_config();
 inline constexpr std::string_view kEmbeddedConfigName = "<embedded hotline.example.yaml>";
 
 // What a reload may change now (log level/format, HTTP static directory) and which

@@ -14,7 +14,7 @@ std::string errors_of(std::string_view yaml) {
 }
 
 TEST(Config, EmbeddedDemoConfigurationIsValid) {
-  const auto loaded = load_config_text(embedded_config_text(), "embedded");
+  const auto loaded = load_embedded_config();
   ASSERT_TRUE(loaded.config.has_value()) << loaded.errors.to_string();
   const Config& c = *loaded.config;
   EXPECT_EQ(c.http.listen.to_string(), "127.0.0.1:8080");
@@ -99,7 +99,7 @@ TEST(Config, SipListeners) {
 }
 
 TEST(Config, DemoExtensionsAndSipDefaults) {
-  const auto loaded = load_config_text(embedded_config_text(), "embedded");
+  const auto loaded = load_embedded_config();
   ASSERT_TRUE(loaded.config.has_value()) << loaded.errors.to_string();
   const Config& c = *loaded.config;
   ASSERT_EQ(c.extensions.size(), 10u);

@@ -81,11 +81,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  hotline::app::LoadedConfig loaded =
-      config_path.empty()
-          ? hotline::app::load_config_text(hotline::app::embedded_config_text(),
-                                           std::string(hotline::app::kEmbeddedConfigName))
-          : hotline::app::load_config_file(config_path);
+  hotline::app::LoadedConfig loaded = config_path.empty()
+                                          ? hotline::app::load_embedded_config()
+                                          : hotline::app::load_config_file(config_path);
   if (!loaded.config) {
     print_errors(loaded.errors);
     std::cerr << "hotline: not starting: the configuration has errors\n";

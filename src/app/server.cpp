@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "api/http_server.hpp"
+#include "app/call_service.hpp"
 #include "app/event_bus.hpp"
 #include "app/sip_service.hpp"
 #include "app/wfm_api.hpp"
@@ -168,6 +169,14 @@ int Server::run() {
   sip_service.set_event_sink([&events](std::string type, nlohmann::json payload) {
     events.publish(std::move(type), std::move(payload));
   });
+  CallService calls(loop, clock, config_, sip_service, workers, events);
+  if (auto st = calls.start(); !st) {
+    log::error(kComponent, "cannot start calls", {log::kv("error", st.error().message)});
+    sip_service.stop();
+    http.stop();
+    writer.stop();
+    return 1;
+  }
   events.publish("system.started", {{"version", HOTLINE_VERSION}, {"schema_version", schema}});
 
   bool stopping = false;
@@ -176,6 +185,7 @@ int Server::run() {
     stopping = true;
     log::info(kComponent, "stopping", {log::kv("signal", signo == SIGINT ? "SIGINT" : "SIGTERM")});
     http.stop();
+    calls.stop();  // BYE/CANCEL go out while the SIP listeners are still open
     sip_service.stop();
     events.publish("system.stopped", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
     loop.stop();

@@ -1,0 +1,114 @@
+#include "app/call_config.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cc/ivr/flow_loader.hpp"
+#include "cc/ivr/tzif.hpp"
+
+namespace hotline::app {
+namespace {
+
+std::optional<std::string> read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void read_media(const ConfigNode& node, MediaConfig& m) {
+  if (!node.defined() || !node.expect_keys({"address", "rtp_ports", "threads", "rtp_timeout"})) {
+    return;
+  }
+  node.read_string("address", m.address);
+  std::string ports;
+  if (node.read_string("rtp_ports", ports)) {
+    unsigned lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream in(ports);
+    if (!(in >> lo >> dash >> hi) || dash != '-' || lo < 1024 || hi > 65535 || hi < lo + 1) {
+      node.child("rtp_ports")
+          .error(fmt::format("'{}': write a range such as 20000-29999 (ports 1024-65535)", ports));
+    } else {
+      m.rtp_port_min = static_cast<std::uint16_t>(lo);
+      m.rtp_port_max = static_cast<std::uint16_t>(hi);
+    }
+  }
+  std::int64_t threads = m.threads;
+  if (node.read_int("threads", threads, 0, 64)) m.threads = static_cast<int>(threads);
+  node.read_duration("rtp_timeout", m.rtp_timeout, std::chrono::seconds(1), std::chrono::hours(1));
+}
+
+}  // namespace
+
+const cc::ivr::ZoneResolver& system_zones() {
+  static const cc::ivr::TzifZones zones([](std::string_view zone) {
+    return read_text(std::filesystem::path("/usr/share/zoneinfo") / std::string(zone));
+  });
+  return zones;
+}
+
+void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, ConfigErrors& errors,
+                CallsConfig& out) {
+  read_media(root.child("media"), out.media);
+  const ConfigNode calls = root.child("calls");
+  if (calls.defined() && calls.expect_keys({"ring_timeout", "max_duration", "voice"})) {
+    calls.read_duration("ring_timeout", out.ring_timeout, std::chrono::seconds(5),
+                        std::chrono::minutes(10));
+    calls.read_duration("max_duration", out.max_duration, std::chrono::minutes(1),
+                        std::chrono::hours(48));
+    calls.read_string("voice", out.speech_voice);
+  }
+
+  // IVR flows: each file's `flows:` mapping, every name once.
+  cc::ivr::FlowSet flows;
+  const ConfigNode ivr = root.child("ivr");
+  if (ivr.defined() && ivr.expect_keys({"files"})) {
+    for (const ConfigNode& item : ivr.child("files").items()) {
+      auto name = item.as_string();
+      if (!name) continue;
+      const std::filesystem::path path = base_dir / *name;
+      auto text = read_text(path);
+      if (!text) {
+        item.error(fmt::format("cannot read the IVR flow file {}", path.string()));
+        continue;
+      }
+      cc::ivr::LoadOptions options;
+      options.zones = &system_zones();
+      options.prompt_exists = [dir = path.parent_path()](std::string_view file) {
+        return std::filesystem::exists(dir / std::string(file));
+      };
+      auto loaded = cc::ivr::load_flows_from_text(*text, path.string(), options, errors);
+      if (!loaded) continue;
+      for (auto& [flow_name, flow] : loaded->flows) {
+        if (flows.flows.contains(flow_name)) {
+          item.error(fmt::format("flow '{}' is defined in more than one file", flow_name));
+          continue;
+        }
+        flows.flows.emplace(flow_name, flow);
+      }
+    }
+  }
+  out.flows = std::make_shared<const cc::ivr::FlowSet>(std::move(flows));
+
+  read_contact_center(root, out.contact_center);
+
+  sw::NumberingPlan numbering;  // read again inside read_dial_plan; trunks need it first
+  out.trunks = sw::read_trunks(root.child("trunks"), numbering);
+  sw::DialPlanNames names;
+  for (const auto& [name, flow] : out.flows->flows) names.ivr_flows.push_back(name);
+  for (const CcQueue& q : out.contact_center.queues) names.queues.push_back(q.config.name);
+  names.trunks = out.trunks.names();
+  // Empty lists are not checked by the dial plan: name something so an unknown
+  // target is still caught when a section is empty.
+  if (names.ivr_flows.empty()) names.ivr_flows.push_back("");
+  if (names.queues.empty()) names.queues.push_back("");
+  if (names.trunks.empty()) names.trunks.push_back("");
+  out.dialplan = sw::read_dial_plan(root.child("dialplan"), root.child("numbering"), names);
+  out.feature_codes = sw::read_feature_codes(root.child("feature_codes"));
+}
+
+}  // namespace hotline::app

@@ -1,0 +1,52 @@
+// The configuration of calls: the media engine, numbering and the dial plan,
+// trunks, feature codes, IVR flow files, and the contact center (skills, queues,
+// agents). Read with the rest of hotline.yaml; names are checked across sections
+// (a dial-plan rule naming an unknown flow, queue or trunk is an error with its
+// position). See docs/configuration.md and docs/calls.md.
+//
+// Thread-safety: plain values once loaded (flows are immutable shared snapshots).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "app/cc_config.hpp"
+#include "cc/ivr/calendar.hpp"
+#include "cc/ivr/flow.hpp"
+#include "common/config_reader.hpp"
+#include "switch/dialplan.hpp"
+#include "switch/feature_codes.hpp"
+#include "switch/trunks.hpp"
+
+namespace hotline::app {
+
+struct MediaConfig {
+  std::string address = "127.0.0.1";  // bound and advertised in SDP
+  std::uint16_t rtp_port_min = 20000;
+  std::uint16_t rtp_port_max = 29999;
+  int threads = 0;  // 0 = one per core
+  Duration rtp_timeout = std::chrono::seconds(30);
+};
+
+struct CallsConfig {
+  MediaConfig media;
+  Duration ring_timeout = std::chrono::seconds(30);
+  Duration max_duration = std::chrono::hours(4);
+  std::string speech_voice = "en-us";
+  sw::DialPlan dialplan;
+  sw::TrunkTable trunks;
+  sw::FeatureCodes feature_codes;
+  std::shared_ptr<const cc::ivr::FlowSet> flows = std::make_shared<const cc::ivr::FlowSet>();
+  ContactCenterConfig contact_center;
+};
+
+// Time zones from the system's tz database (/usr/share/zoneinfo).
+const cc::ivr::ZoneResolver& system_zones();
+
+// Reads media, calls, numbering, dialplan, trunks, feature_codes, ivr and the
+// contact-center sections of `root`. IVR flow files are relative to `base_dir`.
+void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, ConfigErrors& errors,
+                CallsConfig& out);
+
+}  // namespace hotline::app

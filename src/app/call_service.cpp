@@ -1,0 +1,200 @@
+#include "app/call_service.hpp"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/log.hpp"
+#include "media/audio_source.hpp"
+
+namespace hotline::app {
+namespace {
+
+constexpr std::string_view kLog = "calls";
+
+media::EngineConfig engine_config(const MediaConfig& m) {
+  media::EngineConfig c;
+  c.bind_address = m.address;
+  c.sdp_address = m.address;
+  c.port_min = m.rtp_port_min;
+  c.port_max = m.rtp_port_max;
+  c.threads = m.threads;
+  c.rtp_timeout_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(m.rtp_timeout).count());
+  return c;
+}
+
+std::string first_listener(const SipConfig& sip) {
+  return sip.listen.empty() ? "127.0.0.1:5060" : sip.listen.front().address.to_string();
+}
+
+}  // namespace
+
+CallService::CallService(boost::asio::io_context& loop, const Clock& clock, const Config& config,
+                         SipService& sip, WorkerPool& workers, EventBus& events)
+    : loop_(loop), clock_(clock), config_(config), sip_(sip), workers_(workers), events_(events) {}
+
+CallService::~CallService() {
+  stop();
+}
+
+Status CallService::start() {
+  const CallsConfig& calls = config_.calls;
+  // Media events come on media threads: hand them to the loop.
+  auto engine = media::MediaEngine::start(
+      engine_config(calls.media),
+      [this, alive = std::weak_ptr<bool>(alive_)](const media::MediaEvent& e) {
+        boost::asio::post(loop_, [this, alive, e] {
+          if (alive.expired() || !b2bua_) return;
+          b2bua_->on_media_event(e);
+          after_input();
+        });
+      });
+  if (!engine) return std::unexpected(engine.error());
+  media_ = std::move(*engine);
+  speech_ = std::make_shared<media::SpeechCache>(std::filesystem::path(config_.server.data_dir) /
+                                                 "prompts");
+
+  sw::B2buaPorts ports;
+  ports.locate = [this](std::string_view extension) {
+    std::vector<sw::Contact> out;
+    for (const sip::Binding& b : sip_.contacts_of(extension)) out.push_back({b.contact, b.source});
+    return out;
+  };
+  ports.authenticate_extension =
+      [this](const sip::IncomingRequest& r) -> std::optional<std::string> {
+    sip::AuthResult auth = sip_.authenticate(r.request, r.source);
+    if (auth.verdict == sip::AuthResult::Verdict::kAccepted) return auth.user;
+    sip::Reply reply;
+    if (auth.verdict == sip::AuthResult::Verdict::kChallenge) {
+      reply.status = 401;
+      reply.reason = "Unauthorized";
+      reply.content.content_type.clear();
+      for (std::string& c : auth.challenges)
+        reply.content.headers.emplace_back("WWW-Authenticate", c);
+    } else {
+      reply.status = 403;
+      reply.reason = "Forbidden";
+      reply.content.content_type.clear();
+    }
+    (void)sip_.dialogs().respond(r.txn, reply);
+    return std::nullopt;
+  };
+  ports.emit = [this](std::string_view type, sw::CallId call, const nlohmann::json& payload) {
+    nlohmann::json p = payload;
+    EventIds ids;
+    if (call != 0) {
+      p["call"] = call;
+      ids.interaction_id = fmt::format("c-{}", call);
+    }
+    if (p.contains("agent") && p["agent"].is_string()) ids.agent_id = p["agent"].get<std::string>();
+    if (p.contains("queue") && p["queue"].is_string()) ids.queue_id = p["queue"].get<std::string>();
+    events_.publish(std::string(type), std::move(p), std::move(ids));
+  };
+  ports.flow = [flows = calls.flows](std::string_view name) { return flows->find(name); };
+  ports.play = [this](sw::CallId call, media::EndpointId ep, const cc::ivr::Command& c) {
+    play(call, ep, c);
+  };
+  ports.zones = &system_zones();
+
+  sw::B2buaConfig bc;
+  bc.tenant = config_.server.tenant;
+  bc.contact = "<sip:hotline@" + first_listener(config_.sip) + ">";
+  bc.domain = config_.sip.listen.empty() ? "127.0.0.1" : config_.sip.listen.front().address.host;
+  bc.ring_timeout = calls.ring_timeout;
+  bc.max_call_duration = calls.max_duration;
+  b2bua_ = std::make_unique<sw::B2bua>(clock_, *media_, std::move(ports), bc);
+  b2bua_->attach(sip_.dialogs());
+  b2bua_->set_routing(calls.dialplan, calls.trunks);
+  b2bua_->set_feature_codes(calls.feature_codes);
+
+  const ContactCenterConfig& ccc = calls.contact_center;
+  if (!ccc.queues.empty()) {
+    sw::ContactCenterSetup setup{ccc.skills, {}, ccc.agents, ccc.acd};
+    for (const CcQueue& q : ccc.queues) setup.queues.push_back({q.config, q.skills});
+    auto center = sw::ContactCenter::create(clock_, *b2bua_, std::move(setup));
+    if (!center) return std::unexpected(center.error());
+    contact_center_ = std::move(*center);
+  }
+  sip_.set_call_handler(
+      b2bua_.get(),
+      [this]() -> std::optional<MonoTime> {
+        std::optional<MonoTime> next = b2bua_->next_deadline();
+        if (contact_center_) {
+          if (auto c = contact_center_->next_deadline(); c && (!next || *c < *next)) next = c;
+        }
+        return next;
+      },
+      [this](MonoTime now) {
+        b2bua_->on_timer(now);
+        if (contact_center_) contact_center_->on_timer(now);
+      });
+  log::info(
+      kLog, "calls ready",
+      {log::kv("rtp_ports",
+               fmt::format("{}-{}", calls.media.rtp_port_min, calls.media.rtp_port_max)),
+       log::kv("media_threads", media_->threads()), log::kv("ivr_flows", calls.flows->flows.size()),
+       log::kv("queues", ccc.queues.size()), log::kv("agents", ccc.agents.size())});
+  return {};
+}
+
+void CallService::stop() {
+  if (!b2bua_) return;
+  b2bua_->hang_up_all();
+  sip_.set_call_handler(nullptr, {}, {});
+  sip_.rearm();
+  *alive_ = false;
+  alive_ = std::make_shared<bool>(true);
+  contact_center_.reset();  // before the B2BUA it is registered with
+  b2bua_.reset();
+  media_.reset();
+}
+
+void CallService::after_input() {
+  sip_.rearm();
+}
+
+void CallService::play(sw::CallId call, media::EndpointId endpoint,
+                       const cc::ivr::Command& command) {
+  // Loading a file or synthesising speech blocks: a worker does it, the loop plays it.
+  const int rate = media_->mix_rate();
+  std::string text, file, voice = config_.calls.speech_voice;
+  cc::ivr::PromptId id = 0;
+  bool barge_in = false;
+  if (const auto* tts = std::get_if<cc::ivr::PlayTts>(&command)) {
+    text = tts->text;
+    if (!tts->voice.empty()) voice = tts->voice;
+    id = tts->id;
+    barge_in = tts->barge_in;
+  } else if (const auto* f = std::get_if<cc::ivr::PlayFile>(&command)) {
+    file = f->file;
+    id = f->id;
+    barge_in = f->barge_in;
+  } else {
+    return;
+  }
+  workers_.submit(
+      loop_,
+      [speech = speech_, rate, text, file, voice]() -> Result<media::AudioClip> {
+        if (!text.empty()) return speech->get(text, media::VoiceSettings{voice, 160}, rate);
+        return media::load_audio_file(file, rate);
+      },
+      [this, alive = std::weak_ptr<bool>(alive_), call, endpoint, id,
+       barge_in](Result<media::AudioClip> clip) {
+        if (alive.expired() || !b2bua_) return;
+        bool ok = clip.has_value();
+        if (ok) {
+          auto shared = std::make_shared<media::AudioClip>(std::move(*clip));
+          ok = media_->play(endpoint, std::make_unique<media::ClipSource>(shared), barge_in)
+                   .has_value();
+        } else {
+          log::warn(kLog, "prompt unavailable",
+                    {log::kv("call", call), log::kv("error", clip.error().message)});
+        }
+        if (!ok) b2bua_->on_ivr_event(call, cc::ivr::PromptFinished{id, true});
+        after_input();
+      });
+}
+
+}  // namespace hotline::app

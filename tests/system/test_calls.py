@@ -1,0 +1,112 @@
+"""Calls through `hotline serve`: extension 1001 (SIPp) calls extension 1002 (a
+minimal user agent in this test, registered with digest) through the B2BUA —
+digest on the INVITE, ringing, an answer with hotline's own SDP (media anchored),
+BYE passed on — and the event log tells the story. Dial-plan rejections too."""
+
+import json
+import re
+import sqlite3
+import subprocess
+import uuid
+
+from sip_helpers import SCENARIOS, RawClient, digest_answer, header, sip_extra
+
+CALLS = """
+media: { address: 127.0.0.1, rtp_ports: 31000-31999 }
+dialplan:
+  - { name: extensions, number: { pattern: "10XX" }, from: extension, to: extension }
+  - { name: blocked, number: "666", to: { reject: 403 } }
+"""
+
+
+def caller(number, user="1001", media_port=32100):
+    """SIPp calling `number` as `user` (INVITE, digest, ACK, 1 s, BYE)."""
+    args = ["sipp", "127.0.0.1:5060", "-sf", str(SCENARIOS / "caller-invite-auth.xml"),
+            "-t", "u1", "-i", "127.0.0.1", "-p", "0", "-m", "1", "-s", number,
+            "-au", user, "-ap", f"pw-{user}", "-auth_uri", f"{number}@127.0.0.1:5060",
+            "-mp", str(media_port), "-timeout", "30s", "-timeout_error", "-nostdin"]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=SCENARIOS.parent)
+
+
+def register(client, user):
+    call_id = uuid.uuid4().hex
+    _, headers = client.register(user, 1, call_id)
+    auth = digest_answer(header(headers, "www-authenticate")[0], user, f"pw-{user}")
+    status, _ = client.register(user, 2, call_id, authorization=auth)
+    assert status == 200
+
+
+def receive_request(client):
+    text = client.recv().decode(errors="replace")
+    head, _, body = text.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    return lines[0].split()[0], lines, body
+
+
+def reply(client, lines, status, reason, tag, body=""):
+    host, port = client.local
+    keep = []
+    for line in lines[1:]:
+        name = line.split(":", 1)[0].strip().lower()
+        if name in ("via", "from", "call-id", "cseq"):
+            keep.append(line)
+        elif name == "to":
+            keep.append(line if ";tag=" in line else f"{line};tag={tag}")
+    extra = [f"Contact: <sip:1002@{host}:{port}>"]
+    if body:
+        extra.append("Content-Type: application/sdp")
+    msg = "\r\n".join([f"SIP/2.0 {status} {reason}", *keep, *extra,
+                       f"Content-Length: {len(body)}"]) + "\r\n\r\n" + body
+    client.send(msg.encode())
+
+
+def test_extension_calls_extension_through_the_b2bua(serve, tmp_path):
+    server, port, _ = serve(extra=sip_extra(qualify="0s") + CALLS)
+    phone = RawClient("udp", timeout=20)
+    register(phone, "1002")
+    sipp = caller("1002")
+    try:
+        method, lines, offer = receive_request(phone)
+        assert method == "INVITE"
+        # hotline offers its own media address, on behalf of the caller 1001.
+        assert "c=IN IP4 127.0.0.1" in offer
+        assert re.search(r"m=audio (3[01]\d\d\d) RTP/AVP", offer), offer
+        assert any(line.lower().startswith("from:") and "1001" in line for line in lines)
+        reply(phone, lines, 180, "Ringing", "ph1")
+        answer = ("v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                  "m=audio 33000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        reply(phone, lines, 200, "OK", "ph1", answer)
+        method, _, _ = receive_request(phone)
+        assert method == "ACK"
+        # The caller hangs up after 1 s; hotline passes the BYE on.
+        method, lines, _ = receive_request(phone)
+        assert method == "BYE"
+        reply(phone, lines, 200, "OK", "ph1")
+        out, err = sipp.communicate(timeout=60)
+        assert sipp.returncode == 0, out + err
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+        phone.close()
+    # A graceful stop flushes the event log; then read the call's story from it.
+    server.stop()
+    db = sqlite3.connect(tmp_path / "data" / "hotline.db")
+    rows = db.execute("SELECT type, interaction_id, payload FROM events "
+                      "WHERE type LIKE 'call.%' ORDER BY seq").fetchall()
+    types = [r[0] for r in rows]
+    assert types == ["call.created", "call.routed", "call.ringing_devices", "call.ringing",
+                     "call.answered", "call.connected", "call.ended"], types
+    assert len({r[1] for r in rows}) == 1 and rows[0][1]  # one call id on every event
+    created, ended = json.loads(rows[0][2]), json.loads(rows[-1][2])
+    assert created["caller"] == "1001" and created["dialled"] == "1002"
+    assert ended["cause"] == "caller-hangup" and ended["talk_s"] > 0.5
+
+
+def test_a_rejected_number_and_an_unknown_one(serve):
+    serve(extra=sip_extra(qualify="0s") + CALLS)
+    for number, status in (("666", "403"), ("5555", "404")):
+        sipp = caller(number)
+        out, err = sipp.communicate(timeout=60)
+        assert sipp.returncode != 0  # the scenario waits for a 200
+        assert f"SIP/2.0 {status}" in out + err or f"'{status}'" in out + err, out + err
