@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import uuid
 
+from conftest import SOURCE_DIR
 from sip_helpers import SCENARIOS, RawClient, digest_answer, header, sip_extra
 
 CALLS = """
@@ -110,3 +111,26 @@ def test_a_rejected_number_and_an_unknown_one(serve):
         out, err = sipp.communicate(timeout=60)
         assert sipp.returncode != 0  # the scenario waits for a 200
         assert f"SIP/2.0 {status}" in out + err or f"'{status}'" in out + err, out + err
+
+
+def test_the_demo_menu_answers_and_speaks(serve, tmp_path):
+    demo = SOURCE_DIR / "config" / "ivr" / "demo.yaml"
+    server, _, _ = serve(extra=sip_extra(qualify="0s") + CALLS +
+                         '  - { name: demo, number: "100", to: { ivr: demo } }\n' +
+                         f'ivr: {{ files: ["{demo}"] }}\n' +
+                         "queues: { sales: {}, support: {} }\n")
+    sipp = caller("100")
+    out, err = sipp.communicate(timeout=60)
+    assert sipp.returncode == 0, out + err  # answered by the IVR, then BYE after 1 s
+    server.stop()
+    db = sqlite3.connect(tmp_path / "data" / "hotline.db")
+    rows = db.execute("SELECT type, payload FROM events WHERE type LIKE 'ivr.%' OR type = "
+                      "'call.ended' ORDER BY seq").fetchall()
+    types = [r[0] for r in rows]
+    assert types[0] == "ivr.started", types
+    nodes = [json.loads(p)["node"] for t, p in rows if t == "ivr.node_entered"]
+    assert nodes[:2] == ["screen", "hours"], nodes  # then open or closed, by the clock
+    assert json.loads(rows[-1][1])["cause"] == "caller-hangup"
+    # The first prompt was synthesised (espeak-ng) into the prompt cache.
+    prompts = list((tmp_path / "data" / "prompts").glob("*.wav"))
+    assert prompts, "no synthesised prompt"
