@@ -2,22 +2,14 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "cc/ivr/flow_loader.hpp"
 #include "cc/ivr/tzif.hpp"
+#include "common/text_file.hpp"
 
 namespace hotline::app {
 namespace {
-
-std::optional<std::string> read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void read_media(const ConfigNode& node, MediaConfig& m) {
   if (!node.defined() || !node.expect_keys({"address", "rtp_ports", "threads", "rtp_timeout"})) {
@@ -46,7 +38,9 @@ void read_media(const ConfigNode& node, MediaConfig& m) {
 
 const cc::ivr::ZoneResolver& system_zones() {
   static const cc::ivr::TzifZones zones([](std::string_view zone) {
-    return read_text(std::filesystem::path("/usr/share/zoneinfo") / std::string(zone));
+    auto text = read_text_file(
+        (std::filesystem::path("/usr/share/zoneinfo") / std::string(zone)).string(), 1 << 20);
+    return text ? std::optional<std::string>(std::move(*text)) : std::nullopt;
   });
   return zones;
 }
@@ -71,9 +65,9 @@ void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, C
       auto name = item.as_string();
       if (!name) continue;
       const std::filesystem::path path = base_dir / *name;
-      auto text = read_text(path);
+      auto text = read_text_file(path.string());
       if (!text) {
-        item.error(fmt::format("cannot read the IVR flow file {}", path.string()));
+        item.error(fmt::format("cannot read the IVR flow file ({})", text.error().message));
         continue;
       }
       cc::ivr::LoadOptions options;

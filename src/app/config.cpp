@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text_file.hpp"
+
 namespace hotline::app {
 namespace {
 
@@ -237,15 +239,13 @@ LoadedConfig load_embedded_config() {
 }
 
 LoadedConfig load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = read_text_file(path);
+  if (!text) {
     LoadedConfig out;
     out.errors.add(ConfigError{"", "cannot read the configuration file", path, 0, 0});
     return out;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_config_text(ss.str(), path);
+  return load_config_text(*text, path);
 }
 
 ReloadPlan plan_reload(const Config& running, const Config& loaded) {

@@ -3,10 +3,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "app/cc_config.hpp"
+#include "common/text_file.hpp"
 
 namespace hotline::app {
 namespace {
@@ -189,15 +188,13 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& file
 }
 
 LoadedScenario load_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = read_text_file(path);
+  if (!text) {
     LoadedScenario out;
     out.errors.add(ConfigError{"", "cannot read the scenario file", path, 0, 0});
     return out;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_scenario_text(ss.str(), path);
+  return load_scenario_text(*text, path);
 }
 
 }  // namespace hotline::app

@@ -23,20 +23,6 @@ Result<Format> parse_format(std::string_view name) {
               "unknown format '" + std::string(name) + "' (table, csv or json)");
 }
 
-Result<std::string> read_text_file(const std::string& path) {
-  constexpr std::streamoff kMax = 256LL << 20;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, path + ": " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size > kMax) return fail(ErrorCode::kInvalidArgument, path + ": larger than 256 MiB");
-  in.seekg(0);
-  std::string text(static_cast<std::size_t>(std::max<std::streamoff>(size, 0)), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!in && !in.eof()) return fail(ErrorCode::kIo, path + ": read failed");
-  return text;
-}
-
 Result<json> read_json_file(const std::string& path) {
   auto text = read_text_file(path);
   if (!text) return std::unexpected(text.error());

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/text_file.hpp"
 
 namespace hotline::app::wfm_io {
 
@@ -19,7 +20,7 @@ enum class Format { kTable, kCsv, kJson };
 Result<Format> parse_format(std::string_view name);  // "table", "csv", "json"
 
 // The whole file (at most 256 MiB). Errors: "<path>: <strerror>".
-Result<std::string> read_text_file(const std::string& path);
+using hotline::read_text_file;
 // A JSON document; syntax errors read "<path>: <parser message with line and column>".
 Result<nlohmann::json> read_json_file(const std::string& path);
 
