@@ -45,6 +45,24 @@ const cc::ivr::ZoneResolver& system_zones() {
   return zones;
 }
 
+void read_calendars(const ConfigNode& node,
+                    std::map<std::string, std::vector<std::string>, std::less<>>& out) {
+  if (!node.defined() || !node.expect_map()) return;
+  for (const auto& [name, list] : node.entries()) {
+    std::vector<std::string> dates;
+    for (const ConfigNode& item : list.items()) {
+      auto text = item.as_string();
+      if (!text) continue;
+      if (auto d = cc::ivr::parse_date(*text); !d) {
+        item.error(d.error().message);
+        continue;
+      }
+      dates.push_back(*text);
+    }
+    out[name] = std::move(dates);
+  }
+}
+
 void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, ConfigErrors& errors,
                 CallsConfig& out) {
   read_media(root.child("media"), out.media);
@@ -56,6 +74,10 @@ void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, C
                         std::chrono::hours(48));
     calls.read_string("voice", out.speech_voice);
   }
+
+  read_calendars(root.child("calendars"), out.calendars);
+  std::vector<std::string> calendar_names;
+  for (const auto& [name, dates] : out.calendars) calendar_names.push_back(name);
 
   // IVR flows: each file's `flows:` mapping, every name once.
   cc::ivr::FlowSet flows;
@@ -72,6 +94,11 @@ void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, C
       }
       cc::ivr::LoadOptions options;
       options.zones = &system_zones();
+      options.calendar = [&out](std::string_view calendar) -> const std::vector<std::string>* {
+        auto it = out.calendars.find(calendar);
+        return it == out.calendars.end() ? nullptr : &it->second;
+      };
+      options.calendar_names = calendar_names;
       options.prompt_exists = [dir = path.parent_path()](std::string_view file) {
         return std::filesystem::exists(dir / std::string(file));
       };

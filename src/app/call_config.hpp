@@ -8,8 +8,10 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/cc_config.hpp"
 #include "cc/ivr/calendar.hpp"
@@ -39,7 +41,14 @@ struct CallsConfig {
   sw::FeatureCodes feature_codes;
   std::shared_ptr<const cc::ivr::FlowSet> flows = std::make_shared<const cc::ivr::FlowSet>();
   ContactCenterConfig contact_center;
+  // Named holiday calendars ("2026-12-25" dates), shared by IVR hours nodes
+  // (`holidays: france`) and the WFM forecast (`hotline wfm forecast --calendar`).
+  std::map<std::string, std::vector<std::string>, std::less<>> calendars;
 };
+
+// Reads `calendars` ({ name: [dates] }); every date checked (YYYY-MM-DD).
+void read_calendars(const ConfigNode& node,
+                    std::map<std::string, std::vector<std::string>, std::less<>>& out);
 
 // Time zones from the system's tz database (/usr/share/zoneinfo).
 const cc::ivr::ZoneResolver& system_zones();

@@ -221,7 +221,7 @@ LoadedConfig load_config_text(std::string_view text, const std::string& file,
   }
   root.expect_keys({"server", "log", "http", "storage", "sip", "extensions", "media", "calls",
                     "numbering", "dialplan", "trunks", "feature_codes", "ivr", "skills", "acd",
-                    "queues", "agents"});
+                    "queues", "agents", "calendars"});
   read_server(root.child("server"), cfg.server);
   read_log(root.child("log"), cfg.log);
   read_http(root.child("http"), cfg.http);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/call_config.hpp"
 #include "app/wfm_io.hpp"
 #include "app/wfm_ops.hpp"
 
@@ -30,7 +31,7 @@ struct WfmCli::Options {
   std::string demand, history, problem, schedule_file, states;
   // forecast
   std::optional<int> horizon, backtest_weeks;
-  std::vector<std::string> methods, holidays, adjustments;
+  std::vector<std::string> methods, holidays, adjustments, calendars;
   // schedule / validate
   std::optional<double> time_limit;
   std::optional<int> replications, seed;
@@ -40,6 +41,30 @@ struct WfmCli::Options {
 };
 
 namespace {
+
+// "FILE:NAME": the dates of calendar NAME in FILE's `calendars:` section — the same
+// calendars IVR business-hours nodes use.
+Result<std::vector<std::string>> calendar_dates(const std::string& spec) {
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
+    return fail(ErrorCode::kInvalidArgument, "--calendar " + spec + ": expected FILE:NAME");
+  }
+  const std::string file = spec.substr(0, colon), name = spec.substr(colon + 1);
+  auto text = read_text_file(file);
+  if (!text) return std::unexpected(text.error());
+  ConfigErrors errors;
+  std::map<std::string, std::vector<std::string>, std::less<>> calendars;
+  if (auto doc = parse_yaml(*text, file, errors)) {
+    read_calendars(ConfigNode::root(*doc, file, errors).child("calendars"), calendars);
+  }
+  if (!errors.empty()) return fail(ErrorCode::kInvalidArgument, errors.to_string());
+  auto it = calendars.find(name);
+  if (it == calendars.end()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--calendar " + spec + ": no calendar '" + name + "' in " + file);
+  }
+  return it->second;
+}
 
 void add_common(CLI::App* app, WfmCli::Options& o) {
   app->add_option("--format", o.format, "Output: table (default), csv or json")
@@ -87,6 +112,9 @@ WfmCli::WfmCli(CLI::App& parent) : o_(std::make_unique<Options>()) {
   o.forecast->add_option("--backtest-weeks", o.backtest_weeks, "Weeks held out (default 1)");
   o.forecast->add_option("--method", o.methods, "seasonal_average and/or holt_winters");
   o.forecast->add_option("--holiday", o.holidays, "DATE[:FACTOR], e.g. 2025-03-05:0 (closed)");
+  o.forecast->add_option("--calendar", o.calendars,
+                         "FILE:NAME — every date of the holiday calendar NAME in FILE's "
+                         "`calendars:` (e.g. hotline.yaml:france), closed");
   o.forecast->add_option("--adjust", o.adjustments,
                          "FROM,TO,FACTOR, e.g. 2025-03-04T12:00,2025-03-04T18:00,1.3");
 
@@ -215,6 +243,11 @@ Result<json> build_request(std::string_view op, const WfmCli::Options& o) {
         }
       }
       r["holidays"].push_back(day);
+    }
+    for (const auto& c : o.calendars) {
+      auto dates = calendar_dates(c);
+      if (!dates) return std::unexpected(dates.error());
+      for (const std::string& d : *dates) r["holidays"].push_back({{"date", d}, {"factor", 0.0}});
     }
     for (const auto& a : o.adjustments) {
       const auto c1 = a.find(',');

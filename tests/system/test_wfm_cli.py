@@ -259,3 +259,18 @@ def test_the_running_server_answers_the_wfm_api(serve):
         time.sleep(0.05)
     assert job["status"] == "done", job
     assert len(job["result"]["intervals"]) == 336
+
+
+def test_a_holiday_calendar_shared_with_the_ivr_closes_its_days(tmp_path):
+    """The `calendars:` of hotline.yaml (what IVR hours nodes name) close days in the forecast."""
+    cfg = tmp_path / "hotline.yaml"
+    cfg.write_text('calendars:\n  company: ["2025-03-05"]\n')
+    r = wfm("forecast", "--history", TESTDATA / "volume_8w.csv", "--calendar", f"{cfg}:company",
+            "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    closed = [row for row in rows if row["interval_start"].startswith("2025-03-05")]
+    assert len(closed) == 48 and all(float(row["calls"]) == 0 for row in closed)
+    assert any(float(row["calls"]) > 0 for row in rows if row["interval_start"].startswith("2025-03-04"))
+    bad = wfm("forecast", "--history", TESTDATA / "volume_8w.csv", "--calendar", f"{cfg}:nope")
+    assert bad.returncode == 2 and "no calendar 'nope'" in bad.stderr

@@ -362,7 +362,25 @@ class FlowLoader {
       }
     }
     const ConfigNode holidays = node.child("holidays");
-    for (const auto& item : holidays.items()) {
+    const bool named = holidays.defined() && holidays.yaml().IsScalar();
+    if (named) {
+      // A named calendar, shared with other flows and the WFM forecast.
+      const std::string name = *holidays.as_string();
+      const std::vector<std::string>* dates = options_.calendar ? options_.calendar(name) : nullptr;
+      if (dates == nullptr) {
+        std::vector<std::string_view> known(options_.calendar_names.begin(),
+                                            options_.calendar_names.end());
+        auto near = closest_match(name, known);
+        holidays.error(
+            near ? fmt::format("unknown holiday calendar '{}' (did you mean '{}'?)", name, *near)
+                 : fmt::format("unknown holiday calendar '{}'", name));
+      } else {
+        for (const std::string& d : *dates) {
+          if (auto date = parse_date(d)) h.holidays.push_back(*date);
+        }
+      }
+    }
+    for (const auto& item : named ? std::vector<ConfigNode>{} : holidays.items()) {
       auto s = item.as_string();
       if (!s) continue;
       auto date = parse_date(*s);

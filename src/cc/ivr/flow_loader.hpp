@@ -25,6 +25,12 @@ struct LoadOptions {
   std::function<bool(std::string_view)> prompt_exists;
   // Time zones for `hours` nodes; nullptr: FixedOffsetZones (UTC and UTC±HH:MM).
   const ZoneResolver* zones = nullptr;
+  // Named holiday calendars (`holidays: france` in an hours node instead of a list
+  // of dates): the calendar's dates ("2026-12-25"), or null when there is no such
+  // calendar. The same calendars feed the WFM forecast (docs/wfm.md).
+  std::function<const std::vector<std::string>*(std::string_view name)> calendar;
+  // The calendar names, for "did you mean" hints.
+  std::vector<std::string> calendar_names;
 };
 
 // Variables every session has: caller, did, source, call_id; and callback_number,

@@ -345,3 +345,48 @@ bad:
 
 }  // namespace
 }  // namespace hotline::cc::ivr
+
+namespace hotline::cc::ivr {
+namespace {
+
+constexpr const char* kHoursByCalendar = R"(flows:
+  f:
+    start: hours
+    nodes:
+      hours:
+        type: hours
+        timezone: UTC
+        schedule: { mon-fri: "08:00-18:00" }
+        holidays: %s
+        open: bye
+        closed: bye
+      bye: { type: hangup }
+)";
+
+std::string with_holidays(std::string_view value) {
+  std::string text = kHoursByCalendar;
+  text.replace(text.find("%s"), 2, value);
+  return text;
+}
+
+TEST(IvrFlowLoader, HolidaysMayNameASharedCalendar) {
+  const std::vector<std::string> france{"2026-12-25", "2027-01-01", "2027-05-01"};
+  LoadOptions options;
+  options.calendar = [&](std::string_view name) { return name == "france" ? &france : nullptr; };
+  options.calendar_names = {"france"};
+  ConfigErrors errors;
+  auto set = load_flows_from_text(with_holidays("france"), "flows.yaml", options, errors);
+  ASSERT_TRUE(set.has_value()) << errors.to_string();
+  const Flow& flow = *set->find("f");
+  const auto* hours = std::get_if<HoursNode>(&flow.nodes[flow.find("hours")].body);
+  ASSERT_NE(hours, nullptr);
+  EXPECT_EQ(hours->holidays.size(), 3u);
+
+  EXPECT_THAT(one_error(with_holidays("frnace"), options),
+              HasSubstr("unknown holiday calendar 'frnace' (did you mean 'france'?)"));
+  EXPECT_THAT(one_error(with_holidays("france")),  // no calendars given at all
+              HasSubstr("unknown holiday calendar 'france'"));
+}
+
+}  // namespace
+}  // namespace hotline::cc::ivr
