@@ -20,12 +20,13 @@ dialplan:
 """
 
 
-def caller(number, user="1001", media_port=32100):
-    """SIPp calling `number` as `user` (INVITE, digest, ACK, 1 s, BYE)."""
+def caller(number, user="1001", media_port=32100, talk_ms=1000):
+    """SIPp calling `number` as `user` (INVITE, digest, ACK, talk_ms, BYE)."""
     args = ["sipp", "127.0.0.1:5060", "-sf", str(SCENARIOS / "caller-invite-auth.xml"),
             "-t", "u1", "-i", "127.0.0.1", "-p", "0", "-m", "1", "-s", number,
             "-au", user, "-ap", f"pw-{user}", "-auth_uri", f"{number}@127.0.0.1:5060",
-            "-mp", str(media_port), "-timeout", "30s", "-timeout_error", "-nostdin"]
+            "-mp", str(media_port), "-d", str(talk_ms), "-timeout", "30s", "-timeout_error",
+            "-nostdin"]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=SCENARIOS.parent)
 
@@ -134,3 +135,47 @@ def test_the_demo_menu_answers_and_speaks(serve, tmp_path):
     # The first prompt was synthesised (espeak-ng) into the prompt cache.
     prompts = list((tmp_path / "data" / "prompts").glob("*.wav"))
     assert prompts, "no synthesised prompt"
+
+
+QUEUES = """
+skills: [sales]
+queues:
+  sales: { strategy: longest-idle, ring_timeout: 15s }
+agents:
+  agent-1: { extensions: ["1001"], skills: { sales: 5 }, queues: [sales] }
+"""
+
+
+def test_a_queued_call_reaches_the_agent_who_logged_in(serve, tmp_path):
+    server, _, _ = serve(extra=sip_extra(qualify="0s") + CALLS +
+                         '  - { name: sales, number: "200", to: { queue: sales } }\n' + QUEUES)
+    phone = RawClient("udp", timeout=20)  # agent-1's desk phone, extension 1001
+    register(phone, "1001")
+    login = caller("*50", user="1001", media_port=32300)
+    out, err = login.communicate(timeout=60)
+    assert login.returncode == 0, out + err
+    # A customer (here extension 1002) calls the sales queue and stays on the line.
+    customer = caller("200", user="1002", media_port=32400, talk_ms=8000)
+    try:
+        method, lines, offer = receive_request(phone)
+        assert method == "INVITE" and "c=IN IP4 127.0.0.1" in offer
+        answer = ("v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                  "m=audio 33100 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        reply(phone, lines, 200, "OK", "ag1", answer)
+        assert receive_request(phone)[0] == "ACK"
+        method, lines, _ = receive_request(phone)  # the customer hangs up
+        assert method == "BYE"
+        reply(phone, lines, 200, "OK", "ag1")
+        out, err = customer.communicate(timeout=60)
+        assert customer.returncode == 0, out + err
+    finally:
+        if customer.poll() is None:
+            customer.kill()
+        phone.close()
+    server.stop()
+    db = sqlite3.connect(tmp_path / "data" / "hotline.db")
+    types = [r[0] for r in db.execute("SELECT type FROM events ORDER BY seq")]
+    for t in ("agent.state_changed", "interaction.queued", "interaction.offered",
+              "interaction.answered"):
+        assert t in types, (t, types)
+    assert types.index("interaction.queued") < types.index("interaction.answered")
