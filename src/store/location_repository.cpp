@@ -1,8 +1,16 @@
 #include "store/location_repository.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include "common/log.hpp"
 
 namespace hotline::store {
+namespace {
+// How long the writer lets changes gather into one transaction, and at most how many.
+constexpr auto kBatchLinger = std::chrono::milliseconds(10);
+constexpr std::size_t kBatchMax = 1000;
+}  // namespace
 namespace {
 
 constexpr std::string_view kUpsert =
@@ -94,21 +102,27 @@ void LocationWriter::remove(std::string tenant, std::string aor, std::string con
 }
 
 void LocationWriter::push(Change c) {
+  bool was_empty = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
       errors_.inc();
       return;
     }
+    was_empty = queue_.empty();
     queue_.push_back(std::move(c));
     ++pushed_;
   }
-  wake_.notify_one();
+  // The writer only sleeps on an empty queue: waking it for every registration
+  // cost the control loop a futex call each, at thousands per second.
+  if (was_empty) wake_.notify_one();
 }
 
 void LocationWriter::flush() {
   std::unique_lock lock(mu_);
   const std::uint64_t target = pushed_;
+  flush_target_ = std::max(flush_target_, target);
+  wake_.notify_one();  // no lingering for more: someone waits
   progress_.wait(lock, [&] { return done_ >= target; });
 }
 
@@ -130,6 +144,11 @@ void LocationWriter::run() {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) return;
+      // Let a burst gather into one transaction (a REGISTER storm after a network
+      // blip, or steady thousands per second) instead of one commit per contact.
+      wake_.wait_for(lock, kBatchLinger, [&] {
+        return stopping_ || flush_target_ > done_ || queue_.size() >= kBatchMax;
+      });
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
     }

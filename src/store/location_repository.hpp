@@ -97,10 +97,11 @@ class LocationWriter {
   std::mutex mu_;
   std::condition_variable wake_;
   std::condition_variable progress_;
-  std::deque<Change> queue_;  // guarded by mu_
-  std::uint64_t pushed_ = 0;  // guarded by mu_
-  std::uint64_t done_ = 0;    // guarded by mu_
-  bool stopping_ = false;     // guarded by mu_
+  std::deque<Change> queue_;        // guarded by mu_
+  std::uint64_t pushed_ = 0;        // guarded by mu_
+  std::uint64_t done_ = 0;          // guarded by mu_
+  std::uint64_t flush_target_ = 0;  // guarded by mu_: a flush() waits for done_ >= this
+  bool stopping_ = false;           // guarded by mu_
   std::thread thread_;
 };
 
