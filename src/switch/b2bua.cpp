@@ -140,7 +140,7 @@ void B2bua::on_new_invite(const sip::IncomingRequest& r) {
     call.dialled = dialled_of(r.request);
     call.origin = origin;
     call.started = clock_.mono();
-    call.max_deadline = call.started + config_.max_call_duration;
+    set_timer(call, Timer::kMax, call.started + config_.max_call_duration);
     call.feature = true;
     by_txn_[r.txn] = call.id;
     emit(call, "call.created",
@@ -163,7 +163,7 @@ void B2bua::on_new_invite(const sip::IncomingRequest& r) {
   call.dialled = dialled->digits;
   call.origin = origin;
   call.started = clock_.mono();
-  call.max_deadline = call.started + config_.max_call_duration;
+  set_timer(call, Timer::kMax, call.started + config_.max_call_duration);
   by_txn_[r.txn] = call.id;
   emit(call, "call.created",
        {{"caller", call.caller},
@@ -222,7 +222,7 @@ void B2bua::ring_extension(Call& call, const std::string& extension,
   if (ring_contacts(call, contacts, extension, caller_name, 0) == 0) {
     return end(call, EndCause::kFailed, 503);
   }
-  call.ring_deadline = clock_.mono() + config_.ring_timeout;
+  set_timer(call, Timer::kRing, clock_.mono() + config_.ring_timeout);
   emit(call, "call.ringing_devices", {{"extension", extension}, {"devices", call.forks.size()}});
 }
 
@@ -403,7 +403,7 @@ void B2bua::start_feature(Call& call, const sip::IncomingRequest& r, const std::
   if (endpoint_observer_) endpoint_observer_(call.id, answer->id);
   call.caller_answer_sdp = std::move(answer->sdp);
   if (!answer_caller(call)) return;
-  call.hangup_at = clock_.mono() + config_.feature_hangup;
+  set_timer(call, Timer::kHangup, clock_.mono() + config_.feature_hangup);
   if (!reply.prompt.empty()) {
     cc::ivr::PlayTts tts;
     tts.text = reply.prompt;
@@ -470,7 +470,7 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
       return end(call, EndCause::kFailed, 500);
     }
     call.connected = true;
-    call.ring_deadline.reset();
+    set_timer(call, Timer::kRing, std::nullopt);
     if (!call.answered && !answer_caller(call)) return;
     emit(call, "call.connected", {{"device", fork.contact}});
     if (call.queued && sink_ != nullptr) sink_->agent_answered(call.id, fork.tag);
@@ -553,9 +553,12 @@ void B2bua::run_ivr(Call& call, std::vector<cc::ivr::Command> commands) {
               if (call.prompt == c.id) (void)media_.stop_playback(call.caller_media);
               call.prompt = 0;
             } else if constexpr (std::is_same_v<T, ivr::StartTimer>) {
-              call.ivr_timer = std::pair{c.id, c.deadline};
+              call.ivr_timer = c.id;
+              set_timer(call, Timer::kIvr, c.deadline);
             } else if constexpr (std::is_same_v<T, ivr::CancelTimer>) {
-              if (call.ivr_timer && call.ivr_timer->first == c.id) call.ivr_timer.reset();
+              if (timer(call, Timer::kIvr) && call.ivr_timer == c.id) {
+                set_timer(call, Timer::kIvr, std::nullopt);
+              }
             } else if constexpr (std::is_same_v<T, ivr::HttpGet>) {
               if (ports_.http_get) {
                 ports_.http_get(id, c);
@@ -696,43 +699,41 @@ void B2bua::on_media_event(const media::MediaEvent& event) {
   }
 }
 
+void B2bua::set_timer(Call& call, Timer t, std::optional<MonoTime> at) {
+  std::optional<MonoTime>& slot = call.timers[static_cast<std::size_t>(t)];
+  if (slot == at) return;
+  if (slot) deadlines_.erase({*slot, call.id, t});
+  slot = at;
+  if (at) deadlines_.insert({*at, call.id, t});
+}
+
 std::optional<MonoTime> B2bua::next_deadline() const {
-  std::optional<MonoTime> next;
-  auto consider = [&](MonoTime t) {
-    if (!next || t < *next) next = t;
-  };
-  for (const auto& [id, call] : calls_) {
-    consider(call.max_deadline);
-    if (call.ring_deadline) consider(*call.ring_deadline);
-    if (call.ivr_timer) consider(call.ivr_timer->second);
-    if (call.hangup_at) consider(*call.hangup_at);
-  }
-  return next;
+  if (deadlines_.empty()) return std::nullopt;
+  return std::get<0>(*deadlines_.begin());
 }
 
 void B2bua::on_timer(MonoTime now) {
+  // The calls with a timer due, each once, in call order.
   std::vector<CallId> due;
-  for (const auto& [id, call] : calls_) {
-    if (call.max_deadline <= now || (call.ring_deadline && *call.ring_deadline <= now) ||
-        (call.ivr_timer && call.ivr_timer->second <= now) ||
-        (call.hangup_at && *call.hangup_at <= now)) {
-      due.push_back(id);
-    }
+  for (auto it = deadlines_.begin(); it != deadlines_.end() && std::get<0>(*it) <= now; ++it) {
+    due.push_back(std::get<1>(*it));
   }
+  std::sort(due.begin(), due.end());
+  due.erase(std::unique(due.begin(), due.end()), due.end());
+  auto is_due = [now](const std::optional<MonoTime>& t) { return t && *t <= now; };
   for (CallId id : due) {
     auto it = calls_.find(id);
     if (it == calls_.end()) continue;
     Call& call = it->second;
-    if (call.hangup_at && *call.hangup_at <= now) {
+    if (is_due(timer(call, Timer::kHangup))) {
       end(call, EndCause::kFeatureDone);
-    } else if (call.max_deadline <= now) {
+    } else if (is_due(timer(call, Timer::kMax))) {
       end(call, call.answered ? EndCause::kMaxDuration : EndCause::kNoAnswer, 480);
-    } else if (call.ring_deadline && *call.ring_deadline <= now) {
+    } else if (is_due(timer(call, Timer::kRing))) {
       end(call, EndCause::kNoAnswer, 480);
-    } else if (call.ivr_timer && call.ivr_timer->second <= now) {
-      const cc::ivr::IvrTimerId timer = call.ivr_timer->first;
-      call.ivr_timer.reset();
-      ivr_event(call, cc::ivr::TimerFired{timer});
+    } else if (is_due(timer(call, Timer::kIvr))) {
+      set_timer(call, Timer::kIvr, std::nullopt);
+      ivr_event(call, cc::ivr::TimerFired{call.ivr_timer});
     }
   }
 }
@@ -778,6 +779,7 @@ void B2bua::end(Call& call, EndCause cause, int caller_status) {
   if (call.outbound) by_dialog_.erase(*call.outbound);
   const bool queued = call.queued;
   const bool connected = call.connected;
+  for (std::size_t t = 0; t < kTimers; ++t) set_timer(call, static_cast<Timer>(t), std::nullopt);
   calls_.erase(id);
   if (queued && sink_ != nullptr) sink_->call_ended(id, cause, connected);
 }

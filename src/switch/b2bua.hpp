@@ -28,15 +28,21 @@
 //     INVITE transaction of its legs maps back to it, and nothing else does.
 //  2. A call ends exactly once, with one `call.ended` event carrying its cause;
 //     its media endpoints are destroyed then.
+//  3. deadlines_ holds exactly one entry (time, call, timer) for each timer set
+//     in a live call's `timers` (set_timer() keeps the two in step), so
+//     next_deadline() is the set's first entry: O(1), O(log n) per change.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -157,7 +163,8 @@ class B2bua final : public sip::DialogUser {
   }
 
   // Timers (ring timeout, maximum duration): the owner arms one timer on
-  // next_deadline() and calls on_timer() when it fires.
+  // next_deadline() and calls on_timer() when it fires. next_deadline() is O(1)
+  // (it runs after every SIP message); on_timer() O(log n) per due timer.
   std::optional<MonoTime> next_deadline() const;
   void on_timer(MonoTime now);
   // An event from the media engine, posted to the control loop.
@@ -215,6 +222,9 @@ class B2bua final : public sip::DialogUser {
     int status = 0;
     std::uint32_t tag = 0;  // ring_agent()'s offer, 0 otherwise
   };
+  // A call's timers; the order is the precedence when several are due at once.
+  enum class Timer : std::uint8_t { kHangup, kMax, kRing, kIvr };
+  static constexpr std::size_t kTimers = 4;
   struct Call {
     CallId id = 0;
     sip::TransactionId inbound_txn = 0;     // the caller's INVITE
@@ -230,16 +240,17 @@ class B2bua final : public sip::DialogUser {
     bool connected = false;  // bridged to a device
     MonoTime started{};
     MonoTime answered_at{};
-    std::optional<MonoTime> ring_deadline;  // while devices ring
-    MonoTime max_deadline{};                // ends the call whatever it does
+    // Deadlines by Timer; change them only through set_timer(). kRing: while
+    // devices ring; kMax: ends the call whatever it does; kIvr: the session's
+    // timer (`ivr_timer` names it); kHangup: feature calls.
+    std::array<std::optional<MonoTime>, kTimers> timers;
     // IVR: the session, its outstanding prompt and timer.
     std::unique_ptr<cc::ivr::Session> ivr;
     cc::ivr::PromptId prompt = 0;
-    std::optional<std::pair<cc::ivr::IvrTimerId, MonoTime>> ivr_timer;
+    cc::ivr::IvrTimerId ivr_timer = 0;
     // Queue: waiting for (or talking to) an agent through the QueueSink.
     bool queued = false;
     std::optional<cc::ivr::Command> music;  // played in a loop while waiting
-    std::optional<MonoTime> hangup_at;      // feature calls
     bool feature = false;
     bool announcing = false;       // an announcement plays instead of the music
     std::string callee_offer_sdp;  // our offer to the devices we ring
@@ -271,6 +282,11 @@ class B2bua final : public sip::DialogUser {
   Call* by_dialog(sip::DialogId dialog);
   Call* by_txn(sip::TransactionId txn, Fork** fork = nullptr);
   void emit(const Call& call, std::string_view type, nlohmann::json payload);
+  // Sets (or clears, with nullopt) one of a call's timers, keeping deadlines_ in step.
+  void set_timer(Call& call, Timer timer, std::optional<MonoTime> at);
+  std::optional<MonoTime> timer(const Call& call, Timer t) const {
+    return call.timers[static_cast<std::size_t>(t)];
+  }
 
   const Clock& clock_;
   media::MediaEngine& media_;
@@ -281,6 +297,7 @@ class B2bua final : public sip::DialogUser {
   TrunkTable trunks_;
   CallId next_call_ = 1;
   std::map<CallId, Call> calls_;
+  std::set<std::tuple<MonoTime, CallId, Timer>> deadlines_;
   std::unordered_map<sip::DialogId, CallId> by_dialog_;
   std::unordered_map<sip::TransactionId, CallId> by_txn_;
   std::unordered_map<media::EndpointId, CallId> by_endpoint_;

@@ -2,212 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "cc/ivr/flow_loader.hpp"
-#include "sip/dialog_test_support.hpp"
-#include "sip/stateless_response.hpp"
-#include "support/test_support.hpp"
+#include "switch/b2bua_test_fixture.hpp"
 
 namespace hotline::sw {
 namespace {
 
-using sip::DialogId;
-using sip::IncomingRequest;
-using sip::Reply;
-using sip::testing::kSdpA;
-using sip::testing::kSdpB;
-using sip::testing::Net;
-using sip::testing::sdp;
-using sip::testing::Ua;
-using sip::testing::UserCall;
-
-struct Event {
-  std::string type;
-  CallId call;
-  nlohmann::json payload;
-};
-
-constexpr const char* kPlan = R"(
-dialplan:
-  - { name: blocked, number: "666", to: { reject: 403 } }
-  - { name: extensions, number: { pattern: "10XX" }, from: extension, to: extension }
-  - { name: support, number: "200", to: { queue: support } }
-  - { name: menu, number: "100", to: { ivr: menu } }
-  - { name: broken menu, number: "101", to: { ivr: gone } }
-)";
-
-constexpr const char* kFlows = R"(
-flows:
-  menu:
-    start: welcome
-    nodes:
-      welcome:
-        type: play
-        prompt: { tts: "Welcome." }
-        next: main
-      main:
-        type: menu
-        prompt: { tts: "For Bob press 1, to queue press 2, to hang up press 3." }
-        choices: { "1": bob, "2": support, "3": bye }
-        timeout: 5s
-        attempts: 2
-        fallback: bye
-      bob: { type: extension, extension: "1002" }
-      support: { type: queue, queue: support }
-      bye: { type: hangup }
-)";
-
-std::shared_ptr<const cc::ivr::FlowSet> load_flows() {
-  ConfigErrors errors;
-  auto flows = cc::ivr::load_flows_from_text(kFlows, "flows.yaml", {}, errors);
-  EXPECT_TRUE(flows.has_value()) << errors.to_string();
-  return std::make_shared<const cc::ivr::FlowSet>(std::move(*flows));
-}
-
-DialPlan load_plan() {
-  ConfigErrors errors;
-  auto doc = parse_yaml(kPlan, "plan.yaml", errors);
-  EXPECT_TRUE(doc.has_value());
-  auto root = ConfigNode::root(*doc, "plan.yaml", errors);
-  DialPlan plan = read_dial_plan(root.child("dialplan"), root.child("numbering"), {});
-  EXPECT_TRUE(errors.empty()) << errors.to_string();
-  return plan;
-}
-
-std::unique_ptr<media::MediaEngine> start_media() {
-  media::EngineConfig config;
-  config.bind_address = "127.0.0.1";
-  config.sdp_address = "127.0.0.1";
-  std::tie(config.port_min, config.port_max) = hotline::testing::private_port_range();
-  config.threads = 1;
-  auto engine = media::MediaEngine::start(config, [](const media::MediaEvent&) {});
-  EXPECT_TRUE(engine.has_value()) << engine.error().message;
-  return std::move(*engine);
-}
-
-class B2buaTest : public ::testing::Test {
- protected:
-  B2buaTest() {
-    net.attach(alice);
-    net.attach(bob);
-    net.attach(hot);
-    net.attach(carol);
-    B2buaPorts ports;
-    ports.locate = [this](std::string_view ext) {
-      std::vector<Contact> out;
-      if (ext == "1002") {
-        out.push_back({"sip:bob@" + bob.endpoint.to_string(), hot.peer_to(bob)});
-        if (second_device)
-          out.push_back({"sip:carol@" + carol.endpoint.to_string(), hot.peer_to(carol)});
-      }
-      return out;
-    };
-    ports.authenticate_extension = [](const IncomingRequest& r) -> std::optional<std::string> {
-      return r.request.from().uri.user_unescaped();
-    };
-    ports.emit = [this](std::string_view type, CallId call, const nlohmann::json& payload) {
-      events.push_back({std::string(type), call, payload});
-    };
-    ports.flow = [this](std::string_view name) { return flows->find(name); };
-    // Prompts: the test plays the media engine's part (it says when a prompt ends).
-    ports.play = [this](CallId call, media::EndpointId, const cc::ivr::Command& c) {
-      plays.push_back({call, cc::ivr::describe(c)});
-    };
-    ports.enqueue = [this](CallId call, const cc::ivr::RouteToQueue& q) {
-      queued.push_back({call, q.queue});
-      return true;
-    };
-    B2buaConfig config;
-    config.contact = hot.contact();
-    config.domain = hot.endpoint.to_string();
-    b2bua = std::make_unique<B2bua>(clock, *media, std::move(ports), config);
-    sip::TransactionConfig tc;
-    tc.random = [rng = std::mt19937_64(9)]() mutable { return rng(); };
-    sip::DialogConfig dc;
-    dc.default_contact = hot.contact();
-    hot.layer =
-        std::make_unique<sip::DialogLayer>(hot.sender, *b2bua, clock, std::move(tc), std::move(dc));
-    b2bua->attach(*hot.layer);
-    b2bua->set_routing(load_plan(), TrunkTable{});
-  }
-
-  // Moves virtual time by `d`, stopping at every deadline and delivering traffic.
-  void advance(Duration d) {
-    const MonoTime target = clock.mono() + d;
-    net.pump();
-    for (;;) {
-      std::optional<MonoTime> next = b2bua->next_deadline();
-      for (Ua* ua : {&alice, &bob, &carol, &hot}) {
-        auto n = ua->layer->next_deadline();
-        if (n && (!next || *n < *next)) next = n;
-      }
-      if (!next || *next > target) break;
-      if (*next > clock.mono()) clock.advance(*next - clock.mono());
-      for (Ua* ua : {&alice, &bob, &carol, &hot}) ua->layer->on_timer(clock.mono());
-      b2bua->on_timer(clock.mono());
-      net.pump();
-    }
-    if (target > clock.mono()) clock.advance(target - clock.mono());
-  }
-
-  sip::OutgoingInvite call_to(const std::string& number, std::string body = kSdpA) {
-    sip::OutgoingInvite o;
-    o.request_uri = "sip:" + number + "@" + hot.endpoint.to_string();
-    o.from = "\"Alice\" <sip:1001@example.com>";
-    o.to = "<sip:" + number + "@example.com>";
-    o.contact = alice.contact();
-    o.destination = alice.peer_to(hot);
-    o.content = sdp(body);
-    return o;
-  }
-
-  // `ua` answers a new INVITE with 180, then `status` (200 with kSdpB).
-  static void answer_with(Ua& ua, int status, bool ring = true) {
-    ua.user.on_request_hook = [&ua, status, ring](const IncomingRequest& r) {
-      if (r.request.method() != "INVITE" || r.dialog) return;
-      if (ring) {
-        EXPECT_TRUE(ua.layer->respond(r.txn, Reply{180, "Ringing", {}, {}}).has_value());
-      }
-      if (status == 0) return;
-      Reply reply{status, std::string(sip::reason_phrase(status)), {}, {}};
-      if (status == 200) reply.content = sdp(kSdpB);
-      EXPECT_TRUE(ua.layer->respond(r.txn, reply).has_value());
-    };
-  }
-
-  int final_status(Ua& ua) {
-    for (auto it = ua.user.calls.rbegin(); it != ua.user.calls.rend(); ++it) {
-      if (it->type == UserCall::Type::kResponse && it->method == "INVITE" && it->status >= 200) {
-        return it->status;
-      }
-    }
-    return 0;
-  }
-  std::vector<std::string> types() const {
-    std::vector<std::string> out;
-    for (const Event& e : events) out.push_back(e.type);
-    return out;
-  }
-  const Event* last(std::string_view type) const {
-    for (auto it = events.rbegin(); it != events.rend(); ++it) {
-      if (it->type == type) return &*it;
-    }
-    return nullptr;
-  }
-
-  ManualClock clock;
-  std::unique_ptr<media::MediaEngine> media = start_media();
-  Net net;
-  Ua alice{net, clock, sip::Endpoint{"192.0.2.1", 5060}, 1};
-  Ua bob{net, clock, sip::Endpoint{"192.0.2.2", 5060}, 2};
-  Ua carol{net, clock, sip::Endpoint{"192.0.2.3", 5060}, 3};
-  Ua hot{net, clock, sip::Endpoint{"192.0.2.10", 5060}, 4};
-  bool second_device = false;
-  std::shared_ptr<const cc::ivr::FlowSet> flows = load_flows();
-  std::vector<std::pair<CallId, std::string>> plays;
-  std::vector<std::pair<CallId, std::string>> queued;
-  std::unique_ptr<B2bua> b2bua;
-  std::vector<Event> events;
-};
+using namespace hotline::sw::testing;  // NOLINT(google-build-using-namespace)
 
 TEST_F(B2buaTest, ExtensionCallIsAnsweredBridgedAndEndsOnBothSides) {
   answer_with(bob, 200);
@@ -313,7 +113,7 @@ TEST_F(B2buaTest, DialPlanOutcomes) {
   } cases[] = {
       {"666", 403, "rejected"},      // a reject rule
       {"5555", 404, "rejected"},     // no rule
-      {"1003", 480, "unavailable"},  // an extension with no device registered
+      {"1009", 480, "unavailable"},  // an extension with no device registered
   };
   for (const Case& c : cases) {
     ASSERT_TRUE(alice.layer->invite(call_to(c.number)).has_value());
@@ -341,13 +141,45 @@ TEST_F(B2buaTest, UnusableOfferIs488) {
   EXPECT_EQ(bob.user.count(UserCall::Type::kRequest), 0u);  // never rang
 }
 
-// The media engine's side of a prompt or a key, as the server's event loop hands it on.
-media::MediaEvent media_event(media::MediaEvent::Kind kind, media::EndpointId ep, char digit = 0) {
-  media::MediaEvent e;
-  e.kind = kind;
-  e.endpoint = ep;
-  e.digit.digit = digit;
-  return e;
+TEST_F(B2buaTest, NextDeadlineIsTheEarliestTimerOfAnyLiveCall) {
+  EXPECT_FALSE(b2bua->next_deadline().has_value());
+  answer_with(bob, 0);  // rings: the ring timeout (30 s) comes before the 4 h limit
+  ASSERT_TRUE(alice.layer->invite(call_to("1002")).has_value());
+  net.pump();
+  const MonoTime first = clock.mono();
+  EXPECT_EQ(b2bua->next_deadline(), first + std::chrono::seconds(30));
+  clock.advance(std::chrono::seconds(10));
+  ASSERT_TRUE(alice.layer->invite(call_to("1002")).has_value());
+  net.pump();
+  EXPECT_EQ(b2bua->next_deadline(), first + std::chrono::seconds(30));  // still the first call's
+  // Bob answers the second call: its ring timer goes, the first call's stays.
+  const UserCall* invite = bob.user.last_request("INVITE");
+  ASSERT_NE(invite, nullptr);
+  ASSERT_TRUE(bob.layer->respond(invite->txn, Reply{200, "OK", {}, sdp(kSdpB)}).has_value());
+  net.pump();
+  EXPECT_EQ(b2bua->next_deadline(), first + std::chrono::seconds(30));
+  advance(std::chrono::seconds(21));  // the first call times out
+  ASSERT_NE(last("call.ended"), nullptr);
+  EXPECT_EQ(last("call.ended")->payload["cause"], "no-answer");
+  EXPECT_EQ(b2bua->active_calls(), 1u);
+  // Only the connected call's maximum duration is left.
+  EXPECT_EQ(b2bua->next_deadline(), first + std::chrono::seconds(10) + std::chrono::hours(4));
+  b2bua->hang_up_all();
+  EXPECT_FALSE(b2bua->next_deadline().has_value());
+}
+
+TEST_F(B2buaTest, MaximumDurationEndsAConnectedCall) {
+  B2buaConfig config;
+  config.max_call_duration = std::chrono::minutes(2);
+  build(config);
+  answer_with(bob, 200);
+  ASSERT_TRUE(alice.layer->invite(call_to("1002")).has_value());
+  advance(std::chrono::seconds(119));
+  EXPECT_EQ(b2bua->active_calls(), 1u);
+  advance(std::chrono::seconds(2));
+  ASSERT_NE(last("call.ended"), nullptr);
+  EXPECT_EQ(last("call.ended")->payload["cause"], "max-duration");
+  EXPECT_EQ(bob.user.last(UserCall::Type::kTerminated)->reason, sip::TerminationReason::kRemoteBye);
 }
 
 class B2buaIvrTest : public B2buaTest {
