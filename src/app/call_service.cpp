@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "common/log.hpp"
@@ -97,6 +98,8 @@ Status CallService::start() {
     play(call, ep, c);
   };
   ports.zones = &system_zones();
+  http_ = std::make_unique<HttpLookup>(loop_);
+  ports.http_get = [this](sw::CallId call, const cc::ivr::HttpGet& g) { http_get(call, g); };
 
   sw::B2buaConfig bc;
   bc.tenant = config_.server.tenant;
@@ -147,12 +150,33 @@ void CallService::stop() {
   *alive_ = false;
   alive_ = std::make_shared<bool>(true);
   contact_center_.reset();  // before the B2BUA it is registered with
+  http_.reset();            // no lookup answers a call that is gone
   b2bua_.reset();
   media_.reset();
 }
 
 void CallService::after_input() {
   sip_.rearm();
+}
+
+void CallService::http_get(sw::CallId call, const cc::ivr::HttpGet& request) {
+  const MonoTime started = clock_.mono();
+  http_->get(request, [this, call, started, url = request.url](const cc::ivr::Event& e) {
+    const double ms = std::chrono::duration<double, std::milli>(clock_.mono() - started).count();
+    nlohmann::json p{{"url", url}, {"ms", std::round(ms * 10) / 10}};
+    if (const auto* r = std::get_if<cc::ivr::HttpResponse>(&e)) {
+      p["status"] = r->status;
+      p["bytes"] = r->body.size();
+    } else if (const auto* f = std::get_if<cc::ivr::HttpFailed>(&e)) {
+      p["error"] = f->reason;
+    }
+    log::debug(kLog, "ivr http lookup", {log::kv("call", call), log::kv("detail", p.dump())});
+    p["call"] = call;
+    events_.publish("ivr.http_lookup", std::move(p), EventIds{fmt::format("c-{}", call), {}, {}});
+    if (!b2bua_) return;
+    b2bua_->on_ivr_event(call, e);
+    after_input();
+  });
 }
 
 void CallService::play(sw::CallId call, media::EndpointId endpoint,
@@ -164,6 +188,7 @@ void CallService::play(sw::CallId call, media::EndpointId endpoint,
   bool barge_in = false;
   if (const auto* tts = std::get_if<cc::ivr::PlayTts>(&command)) {
     text = tts->text;
+    log::debug(kLog, "prompt", {log::kv("call", call), log::kv("text", text)});
     if (!tts->voice.empty()) voice = tts->voice;
     id = tts->id;
     barge_in = tts->barge_in;

@@ -16,6 +16,7 @@
 
 #include "app/config.hpp"
 #include "app/event_bus.hpp"
+#include "app/http_lookup.hpp"
 #include "app/sip_service.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -46,6 +47,7 @@ class CallService {
  private:
   void play(sw::CallId call, media::EndpointId endpoint, const cc::ivr::Command& command);
   void after_input();  // re-arms timers after work done outside a SIP callback
+  void http_get(sw::CallId call, const cc::ivr::HttpGet& request);
 
   boost::asio::io_context& loop_;
   const Clock& clock_;
@@ -58,6 +60,7 @@ class CallService {
   std::unique_ptr<sw::B2bua> b2bua_;
   std::unique_ptr<sw::ContactCenter> contact_center_;
   std::shared_ptr<media::SpeechCache> speech_;
+  std::unique_ptr<HttpLookup> http_;  // IVR http nodes
 };
 
 }  // namespace hotline::app

@@ -10,6 +10,7 @@
 #include "api/http_server.hpp"
 #include "app/call_service.hpp"
 #include "app/event_bus.hpp"
+#include "app/http_lookup.hpp"
 #include "app/sip_service.hpp"
 #include "app/wfm_api.hpp"
 #include "common/log.hpp"
@@ -159,6 +160,7 @@ int Server::run() {
     return 1;
   }
   add_wfm_routes(http.router(), workers, loop);
+  add_demo_balance_route(http.router());
   http.router().add("GET", "/api/v1/sip/registrations", [&sip_service](const api::Request&) {
     api::Response r;
     r.body = sip_service.registrations().dump();
