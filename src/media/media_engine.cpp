@@ -359,6 +359,17 @@ Status MediaEngine::stop_recording(EndpointId caller) {
   return impl_->on_endpoint(caller, [](MediaThread& t, Endpoint& ep) { t.detach_recorder(ep); });
 }
 
+Status MediaEngine::detect_silence(EndpointId id, int silence_ms, int level) {
+  if (silence_ms < 0 || level < 0)
+    return fail(ErrorCode::kInvalidArgument, "silence detection needs a duration and level >= 0");
+  return impl_->on_endpoint(id, [silence_ms, level](MediaThread&, Endpoint& ep) {
+    ep.silence_ms = silence_ms;
+    ep.silence_level = level;
+    ep.quiet_ms = 0;
+    ep.silence_reported = false;
+  });
+}
+
 Status MediaEngine::monitor(EndpointId supervisor, EndpointId caller, EndpointId agent,
                             MonitorMode mode) {
   if (supervisor == caller || supervisor == agent || caller == agent)

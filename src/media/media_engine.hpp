@@ -106,6 +106,7 @@ struct MediaEvent {
     kRecordingStopped,  // the file is final; `recording` has its figures
     kRecordingFailed,   // the recorder could not be opened; `error` says why
     kStats,             // answer to query_stats(), and the final one after destroy()
+    kSilence,           // detect_silence(): the leg's audio stayed quiet that long
   };
   Kind kind = Kind::kStats;
   EndpointId endpoint = 0;
@@ -157,6 +158,12 @@ class MediaEngine {
   Status pause_recording(EndpointId caller);
   Status resume_recording(EndpointId caller);
   Status stop_recording(EndpointId caller);
+
+  // Reports kSilence once what the leg receives (no RTP counts as quiet) has stayed
+  // below `level` (RMS of 16-bit samples, per 20 ms frame) for `silence_ms`, counted
+  // from this call; sound re-arms it. 0 turns detection off. Voicemail ends a message
+  // on it.
+  Status detect_silence(EndpointId id, int silence_ms, int level = 300);
 
   // Supervisor modes over a bridged caller/agent pair (all three on one thread). Calling
   // again switches mode; stop_monitor() returns the supervisor to silence.

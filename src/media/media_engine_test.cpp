@@ -383,6 +383,50 @@ TEST(MediaEngine, RtpTimeoutFiresOnceAndResumes) {
   ASSERT_TRUE(events.wait_for(MediaEvent::Kind::kRtpTimeout, ep.id).has_value());
 }
 
+TEST(MediaEngine, ReportsSilenceOnceAndAgainAfterSound) {
+  Events events;
+  auto engine = *MediaEngine::start(test_config(), events.callback());
+  Phone phone;
+  auto ep = *engine->create_answer(phone.offer());
+  phone.set_target(ep.port);
+  ASSERT_TRUE(engine->detect_silence(ep.id, 400, 300).has_value());
+  phone.stream_tone(440, 40);  // 800 ms of sound: no silence while it plays
+  EXPECT_EQ(events.count(MediaEvent::Kind::kSilence), 0u);
+  ASSERT_TRUE(events.wait_for(MediaEvent::Kind::kSilence, ep.id).has_value());
+  phone.stream_tone(440, 5);  // sound again re-arms it
+  ASSERT_TRUE(events.wait_for(MediaEvent::Kind::kSilence, ep.id).has_value());
+  ASSERT_TRUE(engine->detect_silence(ep.id, 0).has_value());
+  EXPECT_FALSE(engine->detect_silence(ep.id, -1).has_value());
+}
+
+TEST(MediaEngine, RecordsOneUnbridgedLegAsMono) {
+  hotline::testing::TempDir dir;
+  Events events;
+  auto engine = *MediaEngine::start(test_config(), events.callback());
+  Phone phone;
+  auto ep = *engine->create_answer(phone.offer());
+  phone.set_target(ep.port);
+  RecorderOptions ro;
+  ro.path = dir.path() / "message.wav";
+  ro.layout = RecordingLayout::kMixedMono;
+  ASSERT_TRUE(engine->start_recording(ep.id, ro).has_value());
+  phone.stream_tone(440, 50);
+  ASSERT_TRUE(engine->stop_recording(ep.id).has_value());
+  auto done = events.wait_for(MediaEvent::Kind::kRecordingStopped, ep.id);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_GT(done->recording.frames_written, 6000u);
+  SF_INFO info{};
+  SNDFILE* f = sf_open(ro.path.c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(info.channels, 1);
+  EXPECT_EQ(info.samplerate, 8000);
+  std::vector<std::int16_t> pcm(static_cast<std::size_t>(info.frames));
+  sf_read_short(f, pcm.data(), info.frames);
+  sf_close(f);
+  ASSERT_GT(pcm.size(), 5600u);
+  EXPECT_NEAR(analysis::dominant_frequency(std::span(pcm).subspan(1600, 4000), 8000), 440, 10);
+}
+
 TEST(MediaEngine, ReturnsEveryPortOnDestroy) {
   Events events;
   auto engine = *MediaEngine::start(test_config(), events.callback());

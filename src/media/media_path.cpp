@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "media/media_thread.hpp"
@@ -350,6 +351,23 @@ void MediaThread::tick() {
       const auto& other = ep.peer && ep.peer->frame.size() == mix_frame ? ep.peer->frame : silence;
       const auto& mine = ep.frame.size() == mix_frame ? ep.frame : silence;
       ep.recorder->write(mine, other);
+    }
+    if (ep.silence_ms > 0) {
+      const auto& mine = ep.frame.size() == mix_frame ? ep.frame : silence;
+      double energy = 0.0;
+      for (std::int16_t v : mine) energy += static_cast<double>(v) * v;
+      const double level =
+          std::sqrt(energy / static_cast<double>(std::max<std::size_t>(1, mix_frame)));
+      if (level >= ep.silence_level) {
+        ep.quiet_ms = 0;
+        ep.silence_reported = false;
+      } else if (!ep.silence_reported && (ep.quiet_ms += kTickMs) >= ep.silence_ms) {
+        ep.silence_reported = true;
+        MediaEvent ev;
+        ev.kind = MediaEvent::Kind::kSilence;
+        ev.endpoint = ep.id;
+        emit(std::move(ev));
+      }
     }
     const bool playing = !ep.playlist.finished();
     if (!playing && ep.was_playing) {

@@ -103,6 +103,11 @@ struct Endpoint {
   std::vector<std::int16_t> frame;       // this tick's received frame at mix rate
   std::vector<std::int16_t> synth_fifo;  // mixed/played audio at our codec rate
   std::unique_ptr<Recorder> recorder;    // on the caller leg of a recorded bridge
+  // Silence detection (detect_silence): quiet time so far, reported once per quiet spell.
+  int silence_ms = 0;  // 0: off
+  int silence_level = 0;
+  int quiet_ms = 0;
+  bool silence_reported = false;
 
   // Statistics and RTCP.
   StreamStats stats;
@@ -113,7 +118,8 @@ struct Endpoint {
 
   bool synth_out() const { return !playlist.finished() || !mix_sources.empty(); }
   bool needs_pcm() const {
-    return detect_inband || mixers_of_me > 0 || recorder || (peer && peer->recorder);
+    return detect_inband || mixers_of_me > 0 || recorder || (peer && peer->recorder) ||
+           silence_ms > 0;
   }
 };
 
