@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 #include <variant>
 
@@ -38,7 +39,18 @@ Result<std::unique_ptr<ContactCenter>> ContactCenter::create(const Clock& clock,
 }
 
 ContactCenter::ContactCenter(const Clock& clock, B2bua& b2bua, ContactCenterSetup setup)
-    : clock_(clock), b2bua_(b2bua), setup_(std::move(setup)), acd_(clock, setup_.acd) {}
+    : clock_(clock), b2bua_(b2bua), setup_(std::move(setup)), acd_(clock, setup_.acd) {
+  for (std::size_t i = 0; i < setup_.queues.size(); ++i) {
+    queue_by_name_.try_emplace(setup_.queues[i].config.name,
+                               cc::QueueId{static_cast<std::uint32_t>(i)});
+  }
+  for (std::size_t i = 0; i < setup_.agents.size(); ++i) {
+    for (const std::string& device : setup_.agents[i].devices) {
+      // An extension shared by two agents logs in the first (as before).
+      agent_by_extension_.try_emplace(device, cc::AgentId{static_cast<std::uint32_t>(i)});
+    }
+  }
+}
 
 ContactCenter::~ContactCenter() {
   b2bua_.set_queue_sink(nullptr);
@@ -52,13 +64,9 @@ std::optional<cc::AgentId> ContactCenter::agent_by_name(std::string_view name) c
 }
 
 std::optional<cc::AgentId> ContactCenter::agent_by_extension(std::string_view extension) const {
-  for (std::size_t i = 0; i < setup_.agents.size(); ++i) {
-    const auto& devices = setup_.agents[i].devices;
-    if (std::find(devices.begin(), devices.end(), extension) != devices.end()) {
-      return cc::AgentId{static_cast<std::uint32_t>(i)};
-    }
-  }
-  return std::nullopt;
+  auto it = agent_by_extension_.find(std::string(extension));
+  if (it == agent_by_extension_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::string ContactCenter::agent_name(cc::AgentId id) const {
@@ -90,15 +98,15 @@ Status ContactCenter::set_presence(cc::AgentId agent, cc::Presence presence, std
 // ---- From the B2BUA ---------------------------------------------------------
 
 bool ContactCenter::enqueue(CallId call, const cc::ivr::RouteToQueue& route) {
-  auto queue = std::find_if(setup_.queues.begin(), setup_.queues.end(),
-                            [&](const CcQueueSetup& q) { return q.config.name == route.queue; });
-  if (queue == setup_.queues.end()) {
+  auto found = queue_by_name_.find(route.queue);
+  if (found == queue_by_name_.end()) {
     log::warn("switch", "call routed to an unknown queue",
               {log::kv("call", call), log::kv("queue", route.queue)});
     return false;
   }
+  const CcQueueSetup* queue = &setup_.queues[found->second.value];
   cc::InteractionSpec spec;
-  spec.queue = cc::QueueId{static_cast<std::uint32_t>(queue - setup_.queues.begin())};
+  spec.queue = found->second;
   spec.priority = std::clamp(route.priority, -cc::kMaxPriority, cc::kMaxPriority);
   spec.skills = queue->skills;
   // The IVR may ask for more (or higher) skills than the queue's own.
@@ -193,22 +201,43 @@ FeatureReply ContactCenter::feature(std::string_view extension, const FeatureMat
 
 // ---- Timers -----------------------------------------------------------------
 
-std::optional<MonoTime> ContactCenter::next_deadline() const {
-  std::optional<MonoTime> next;
-  for (const auto& [id, at] : timers_) {
-    if (!next || at < *next) next = at;
+void AcdTimers::start(cc::TimerId id, MonoTime deadline) {
+  auto [it, inserted] = by_id_.try_emplace(id, deadline);
+  if (!inserted) {
+    by_deadline_.erase({it->second, id});
+    it->second = deadline;
   }
-  return next;
+  by_deadline_.emplace(deadline, id);
+}
+
+bool AcdTimers::cancel(cc::TimerId id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return false;
+  by_deadline_.erase({it->second, id});
+  by_id_.erase(it);
+  return true;
+}
+
+std::optional<MonoTime> AcdTimers::next() const {
+  if (by_deadline_.empty()) return std::nullopt;
+  return by_deadline_.begin()->first;
+}
+
+std::vector<std::pair<MonoTime, cc::TimerId>> AcdTimers::due(MonoTime now) const {
+  return {by_deadline_.begin(), by_deadline_.upper_bound({now, cc::TimerId{UINT64_MAX}})};
+}
+
+bool AcdTimers::take(cc::TimerId id, MonoTime deadline) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second != deadline) return false;
+  by_deadline_.erase({deadline, id});
+  by_id_.erase(it);
+  return true;
 }
 
 void ContactCenter::on_timer(MonoTime now) {
-  std::vector<std::pair<MonoTime, cc::TimerId>> due;
-  for (const auto& [id, at] : timers_) {
-    if (at <= now) due.emplace_back(at, id);
-  }
-  std::sort(due.begin(), due.end());
-  for (const auto& [at, id] : due) {
-    if (timers_.erase(id) == 0) continue;  // cancelled by an earlier one
+  for (const auto& [deadline, id] : timers_.due(now)) {
+    if (!timers_.take(id, deadline)) continue;  // cancelled or restarted by an earlier one
     acd_.timer_fired(id);
     pump();
   }
@@ -236,9 +265,9 @@ void ContactCenter::run(const cc::Command& command) {
       [&](const auto& c) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, cc::StartTimer>) {
-          timers_[c.timer] = c.deadline;
+          timers_.start(c.timer, c.deadline);
         } else if constexpr (std::is_same_v<T, cc::CancelTimer>) {
-          timers_.erase(c.timer);
+          timers_.cancel(c.timer);
         } else if constexpr (std::is_same_v<T, cc::OfferToAgent>) {
           if (CallId call = call_of(c.interaction)) {
             (void)b2bua_.ring_agent(call, c.devices, c.agent.value);

@@ -26,6 +26,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -52,6 +53,36 @@ struct ContactCenterSetup {
   cc::AcdOptions acd;
 };
 
+// The ACD's pending timers ordered by deadline, so the server's one timer is armed
+// on the earliest in O(1) and starting, cancelling or firing one is O(log n)
+// (a contact center has a ring, max-wait or announcement timer per waiting call
+// and a wrap-up timer per agent: thousands).
+//
+// Thread-safety: none (the ContactCenter's loop). Invariant: every pending id is
+// in both by_id_ and by_deadline_, with the same deadline, and nothing else is.
+class AcdTimers {
+ public:
+  // Starts `id`, replacing the deadline it had if it is pending already.
+  void start(cc::TimerId id, MonoTime deadline);
+  // False when `id` is not pending (fired or cancelled before).
+  bool cancel(cc::TimerId id);
+  bool pending(cc::TimerId id) const { return by_id_.contains(id); }
+  // The earliest pending deadline.
+  std::optional<MonoTime> next() const;
+  // The timers due at `now` (deadline <= now) with their deadlines, earliest
+  // first, ties by id. They stay pending: the caller fires each after take(), so
+  // firing one may cancel (or restart) another.
+  std::vector<std::pair<MonoTime, cc::TimerId>> due(MonoTime now) const;
+  // Removes `id` if it is still pending with this deadline (not cancelled or
+  // restarted since due() listed it); false otherwise.
+  bool take(cc::TimerId id, MonoTime deadline);
+  std::size_t size() const { return by_id_.size(); }
+
+ private:
+  std::unordered_map<cc::TimerId, MonoTime> by_id_;
+  std::set<std::pair<MonoTime, cc::TimerId>> by_deadline_;
+};
+
 class ContactCenter final : public QueueSink {
  public:
   // Adds the queues and agents to a new engine (every agent logged out) and
@@ -62,8 +93,13 @@ class ContactCenter final : public QueueSink {
   ContactCenter(const ContactCenter&) = delete;
   ContactCenter& operator=(const ContactCenter&) = delete;
 
-  // ACD timers (ring timeouts, wrap-up, max wait, announcements).
-  std::optional<MonoTime> next_deadline() const;
+  // ACD timers (ring timeouts, wrap-up, max wait, announcements). next_deadline()
+  // is O(1); on_timer() fires the timers due at `now`, earliest first, each
+  // followed by carrying out what the engine asked (so a timer fired first may
+  // cancel a later one, which is then skipped). A timer the engine starts while
+  // these fire, already due, fires at the next on_timer() (the owner re-arms on
+  // next_deadline(), which is then in the past).
+  std::optional<MonoTime> next_deadline() const { return timers_.next(); }
   void on_timer(MonoTime now);
 
   // For the API and tests.
@@ -96,7 +132,10 @@ class ContactCenter final : public QueueSink {
   B2bua& b2bua_;
   ContactCenterSetup setup_;
   cc::Acd acd_;
-  std::map<cc::TimerId, MonoTime> timers_;
+  AcdTimers timers_;
+  // Lookups by name for each call and feature code (built from setup_, fixed).
+  std::unordered_map<std::string, cc::QueueId> queue_by_name_;
+  std::unordered_map<std::string, cc::AgentId> agent_by_extension_;
   std::unordered_map<CallId, cc::InteractionId> interactions_;
   std::unordered_map<cc::InteractionId, CallId> calls_;
   bool pumping_ = false;

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <random>
+
 #include "cc/ivr/flow_loader.hpp"
 #include "sip/dialog_test_support.hpp"
 #include "sip/stateless_response.hpp"
@@ -554,6 +558,108 @@ TEST_F(ContactCenterTest, AnAgentWithoutARegisteredPhoneIsSkippedAfterTheRingTim
   advance(std::chrono::seconds(16));
   EXPECT_EQ(invites(1), 1u);
   EXPECT_EQ(last("interaction.answered")->payload["agent"], "agent1");
+}
+
+TEST_F(ContactCenterTest, NextDeadlineIsTheEarliestRingTimeoutAndFollowsCancellation) {
+  start(cc::Strategy::kLinear, 3);
+  ready_all(3);
+  for (std::size_t i = 0; i < 3; ++i) phone[i] = Phone::kRingForever;
+  std::vector<sip::TransactionId> calls;
+  std::vector<MonoTime> offered;
+  for (int i = 0; i < 3; ++i) {
+    offered.push_back(clock.mono());
+    calls.push_back(dial("300"));  // each rings its own agent for 15 s
+    advance(std::chrono::seconds(1) - std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(center->next_deadline(), offered[0] + std::chrono::seconds(15));
+  hang_up(calls[0]);  // abandoned: its ring timer is cancelled
+  EXPECT_EQ(center->next_deadline(), offered[1] + std::chrono::seconds(15));
+  advance(offered[1] + std::chrono::seconds(15) - clock.mono());
+  EXPECT_EQ(count("interaction.rona"), 1u);  // the second call's, exactly on time
+  EXPECT_EQ(last("interaction.rona")->payload["agent"], "agent1");
+}
+
+// ---- AcdTimers: the ordered timer agenda ----------------------------------------
+
+MonoTime at_ms(int ms) {
+  return MonoTime{} + std::chrono::milliseconds(ms);
+}
+
+TEST(AcdTimersTest, NextIsTheEarliestAndDueIsInDeadlineOrder) {
+  AcdTimers t;
+  EXPECT_EQ(t.next(), std::nullopt);
+  t.start(cc::TimerId{1}, at_ms(300));
+  t.start(cc::TimerId{2}, at_ms(100));
+  t.start(cc::TimerId{3}, at_ms(200));
+  t.start(cc::TimerId{4}, at_ms(100));  // same deadline as 2: by id
+  EXPECT_EQ(t.next(), at_ms(100));
+  using Due = std::vector<std::pair<MonoTime, cc::TimerId>>;
+  EXPECT_EQ(t.due(at_ms(99)), Due{});
+  EXPECT_EQ(t.due(at_ms(200)), (Due{{at_ms(100), cc::TimerId{2}},
+                                    {at_ms(100), cc::TimerId{4}},
+                                    {at_ms(200), cc::TimerId{3}}}));
+  EXPECT_TRUE(t.cancel(cc::TimerId{2}));
+  EXPECT_FALSE(t.cancel(cc::TimerId{2}));
+  EXPECT_EQ(t.next(), at_ms(100));
+  EXPECT_TRUE(t.take(cc::TimerId{4}, at_ms(100)));
+  EXPECT_EQ(t.next(), at_ms(200));
+  EXPECT_EQ(t.size(), 2u);
+}
+
+TEST(AcdTimersTest, RestartMovesATimerAndTakeRefusesTheOldDeadline) {
+  AcdTimers t;
+  t.start(cc::TimerId{7}, at_ms(100));
+  const auto due = t.due(at_ms(100));
+  ASSERT_EQ(due.size(), 1u);
+  t.start(cc::TimerId{7}, at_ms(500));  // restarted while listed as due
+  EXPECT_FALSE(t.take(due[0].second, due[0].first));
+  EXPECT_TRUE(t.pending(cc::TimerId{7}));
+  EXPECT_EQ(t.next(), at_ms(500));
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t.take(cc::TimerId{7}, at_ms(500)));
+  EXPECT_EQ(t.next(), std::nullopt);
+}
+
+// The agenda against the scan it replaced, over random starts, restarts, cancels
+// and firings.
+TEST(AcdTimersTest, AgreesWithAFullScanOverRandomOperations) {
+  std::mt19937_64 rng(42);
+  AcdTimers t;
+  std::map<cc::TimerId, MonoTime> reference;
+  int now = 0;
+  for (int step = 0; step < 20'000; ++step) {
+    const cc::TimerId id{rng() % 500};
+    switch (rng() % 4) {
+      case 0:
+      case 1: {
+        const MonoTime deadline = at_ms(now + static_cast<int>(rng() % 10'000));
+        t.start(id, deadline);
+        reference[id] = deadline;
+        break;
+      }
+      case 2: EXPECT_EQ(t.cancel(id), reference.erase(id) == 1); break;
+      case 3: {
+        now += static_cast<int>(rng() % 200);
+        std::vector<std::pair<MonoTime, cc::TimerId>> expected;
+        for (const auto& [i, d] : reference) {
+          if (d <= at_ms(now)) expected.emplace_back(d, i);
+        }
+        std::sort(expected.begin(), expected.end());
+        ASSERT_EQ(t.due(at_ms(now)), expected);
+        for (const auto& [d, i] : expected) {
+          EXPECT_TRUE(t.take(i, d));
+          reference.erase(i);
+        }
+        break;
+      }
+    }
+    std::optional<MonoTime> earliest;
+    for (const auto& [i, d] : reference) {
+      if (!earliest || d < *earliest) earliest = d;
+    }
+    ASSERT_EQ(t.next(), earliest);
+    ASSERT_EQ(t.size(), reference.size());
+  }
 }
 
 }  // namespace
