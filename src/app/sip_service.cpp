@@ -126,12 +126,7 @@ SipService::SipService(boost::asio::io_context& loop, const Clock& clock, const 
       qualify_timer_(loop),
       location_(clock),
       registrar_(location_, clock, registrar_options(config.registrar)),
-      auth_(clock, auth_options(config.auth), random_secret(random_),
-            [this](std::string_view user) -> std::optional<std::string> {
-              auto it = passwords_.find(std::string(user));
-              if (it == passwords_.end()) return std::nullopt;
-              return it->second;
-            }),
+      auth_(clock, auth_options(config.auth), random_secret(random_), nullptr),
       unhandled_(metrics.counter("hotline_sip_requests_not_implemented_total",
                                  "SIP requests answered 501 (no handler yet)")),
       register_ok_(metrics.counter("hotline_sip_register_total", "REGISTER requests by outcome",
@@ -173,8 +168,11 @@ SipService::~SipService() {
 }
 
 void SipService::set_extensions(const std::vector<Extension>& extensions) {
-  passwords_.clear();
-  for (const Extension& e : extensions) passwords_[e.user] = e.password;
+  // The guard keeps each user's HA1, computed here once instead of per request.
+  std::vector<std::pair<std::string, std::string>> users;
+  users.reserve(extensions.size());
+  for (const Extension& e : extensions) users.emplace_back(e.user, e.password);
+  auth_.set_users(users);
 }
 
 void SipService::restore(const std::vector<store::ContactRow>& rows) {

@@ -123,7 +123,6 @@ class SipService final : private sip::DialogUser {
   boost::asio::steady_timer qualify_timer_;
   sip::LocationService location_;
   sip::Registrar registrar_;
-  std::unordered_map<std::string, std::string> passwords_;
   sip::AuthGuard auth_;
   EventSink events_;
   struct Qualifying {

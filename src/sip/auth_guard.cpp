@@ -76,6 +76,18 @@ AuthGuard::AuthGuard(const Clock& clock, AuthOptions options, std::string secret
       sources_(clock, options_.per_source),
       users_(clock, options_.per_user) {
   if (options_.algorithms.empty()) options_.algorithms.push_back(DigestAlgorithm::kMd5);
+  decoy_ha1_ = ha1_of("decoy", decoy_password_);
+}
+
+AuthGuard::Ha1 AuthGuard::ha1_of(std::string_view user, std::string_view password) const {
+  return {digest_ha1(DigestAlgorithm::kMd5, user, options_.realm, password),
+          digest_ha1(DigestAlgorithm::kSha256, user, options_.realm, password)};
+}
+
+void AuthGuard::set_users(const std::vector<std::pair<std::string, std::string>>& users) {
+  users_ha1_.emplace();
+  users_ha1_->reserve(users.size());
+  for (const auto& [user, password] : users) (*users_ha1_)[user] = ha1_of(user, password);
 }
 
 AuthResult AuthGuard::challenge(std::string_view reason, bool stale) {
@@ -124,10 +136,21 @@ AuthResult AuthGuard::check(const Message& request, const Peer& source, bool pro
     return r;
   }
   // Unknown users cost the same digest as known ones and fail the same way.
-  std::optional<std::string> password = lookup_ ? lookup_(creds->username) : std::nullopt;
-  const bool known = password.has_value();
-  const DigestServer::Verdict v =
-      digest_.verify(*creds, request.method(), known ? *password : decoy_password_);
+  bool known = false;
+  DigestServer::Verdict v;
+  if (users_ha1_) {
+    // The credentials name the realm they were computed for: another realm fails
+    // in verify(), so the HA1 for ours is the one to use.
+    auto it = users_ha1_->find(std::string_view(creds->username));
+    known = it != users_ha1_->end();
+    const Ha1& ha1 = known ? it->second : decoy_ha1_;
+    v = digest_.verify_ha1(*creds, request.method(),
+                           ha1[static_cast<std::size_t>(creds->algorithm)]);
+  } else {
+    std::optional<std::string> password = lookup_ ? lookup_(creds->username) : std::nullopt;
+    known = password.has_value();
+    v = digest_.verify(*creds, request.method(), known ? *password : decoy_password_);
+  }
   switch (v) {
     case DigestServer::Verdict::kOk:
       if (!known) break;  // the decoy cannot match, but never let it in

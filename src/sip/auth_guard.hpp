@@ -16,6 +16,7 @@
 // digest for a banned source or user.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -101,19 +103,37 @@ class AuthGuard {
   // `request` from `source`.
   AuthResult check(const Message& request, const Peer& source, bool proxy = false);
 
+  // The users and their passwords, replacing the lookup: each user's HA1 is
+  // computed here once per offered algorithm, so a request costs no hash of the
+  // password (and an unknown user costs the same, against a decoy HA1).
+  void set_users(const std::vector<std::pair<std::string, std::string>>& users);
+
   bool is_source_banned(std::string_view address) const { return sources_.banned(address); }
   bool is_user_banned(std::string_view user) const { return users_.banned(user); }
   const AuthOptions& options() const { return options_; }
-  void set_lookup(CredentialLookup lookup) { lookup_ = std::move(lookup); }
+  void set_lookup(CredentialLookup lookup) {  // replaces set_users()
+    lookup_ = std::move(lookup);
+    users_ha1_.reset();
+  }
 
  private:
   AuthResult challenge(std::string_view reason, bool stale);
   AuthResult failed(AuthResult r, const Peer& source);
 
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // HA1 per algorithm (index: DigestAlgorithm), hex.
+  using Ha1 = std::array<std::string, 2>;
+  Ha1 ha1_of(std::string_view user, std::string_view password) const;
+
   AuthOptions options_;
   DigestServer digest_;
   std::string decoy_password_;
+  Ha1 decoy_ha1_;
   CredentialLookup lookup_;
+  std::optional<std::unordered_map<std::string, Ha1, StringHash, std::equal_to<>>> users_ha1_;
   FailureLimiter sources_;
   FailureLimiter users_;
 };

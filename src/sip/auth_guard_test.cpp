@@ -27,7 +27,9 @@ Peer from(std::string address = "192.0.2.10") {
   return Peer{TransportType::kUdp, {std::move(address), 5062}, {"127.0.0.1", 5060}, 0};
 }
 
-class AuthGuardTest : public ::testing::Test {
+// Every test runs twice: credentials from the lookup (a hash of the password per
+// request) and from set_users() (HA1 computed once): the answers must not differ.
+class AuthGuardTest : public ::testing::TestWithParam<bool> {
  protected:
   AuthGuardTest() {
     AuthOptions o;
@@ -40,6 +42,7 @@ class AuthGuardTest : public ::testing::Test {
       if (u == "1001") return "pw1001";
       return std::nullopt;
     });
+    if (GetParam()) guard->set_users({{"1001", "pw1001"}});
   }
 
   // Asks for a challenge and answers it.
@@ -58,7 +61,7 @@ class AuthGuardTest : public ::testing::Test {
   DigestChallenge last_challenge;
 };
 
-TEST_F(AuthGuardTest, ChallengesThenAcceptsTheRightPassword) {
+TEST_P(AuthGuardTest, ChallengesThenAcceptsTheRightPassword) {
   auto c = guard->check(reg(), from());
   ASSERT_EQ(c.verdict, Verdict::kChallenge);
   ASSERT_EQ(c.challenges.size(), 2u);
@@ -72,7 +75,7 @@ TEST_F(AuthGuardTest, ChallengesThenAcceptsTheRightPassword) {
   }
 }
 
-TEST_F(AuthGuardTest, UnknownUserAndWrongPasswordLookTheSame) {
+TEST_P(AuthGuardTest, UnknownUserAndWrongPasswordLookTheSame) {
   auto wrong = guard->check(reg(answer("1001", "nope")), from());
   auto unknown = guard->check(reg(answer("9999", "pw1001")), from());
   EXPECT_EQ(wrong.verdict, Verdict::kForbidden);
@@ -86,7 +89,7 @@ TEST_F(AuthGuardTest, UnknownUserAndWrongPasswordLookTheSame) {
   EXPECT_EQ(a.challenges[0].size(), b.challenges[0].size());
 }
 
-TEST_F(AuthGuardTest, StaleNonceIsRechallengedAndReplayRefused) {
+TEST_P(AuthGuardTest, StaleNonceIsRechallengedAndReplayRefused) {
   const std::string creds = answer("1001", "pw1001");
   clock.advance(61s);
   auto r = guard->check(reg(creds), from());
@@ -101,7 +104,7 @@ TEST_F(AuthGuardTest, StaleNonceIsRechallengedAndReplayRefused) {
   EXPECT_EQ(replay.reason, "nonce count replayed");
 }
 
-TEST_F(AuthGuardTest, DigestUriMustNameTheRequestTarget) {
+TEST_P(AuthGuardTest, DigestUriMustNameTheRequestTarget) {
   auto c = guard->check(reg(), from());
   auto ch = *parse_digest_challenge(c.challenges.at(1));
   // With the default port spelled out: the same target.
@@ -114,7 +117,7 @@ TEST_F(AuthGuardTest, DigestUriMustNameTheRequestTarget) {
   EXPECT_EQ(r.reason, "digest uri differs from the Request-URI");
 }
 
-TEST_F(AuthGuardTest, OtherSchemesAndRealmsAreChallenged) {
+TEST_P(AuthGuardTest, OtherSchemesAndRealmsAreChallenged) {
   EXPECT_EQ(guard->check(reg("NoOneKnowsThisScheme opaque-data=here"), from()).verdict,
             Verdict::kChallenge);
   EXPECT_EQ(guard
@@ -125,7 +128,7 @@ TEST_F(AuthGuardTest, OtherSchemesAndRealmsAreChallenged) {
             Verdict::kChallenge);
 }
 
-TEST_F(AuthGuardTest, UserIsBannedAfterTheLimitThenFreedAfterBanTime) {
+TEST_P(AuthGuardTest, UserIsBannedAfterTheLimitThenFreedAfterBanTime) {
   EXPECT_EQ(guard->check(reg(answer("1001", "x")), from("192.0.2.1")).verdict, Verdict::kForbidden);
   EXPECT_EQ(guard->check(reg(answer("1001", "x")), from("192.0.2.2")).verdict, Verdict::kForbidden);
   auto third = guard->check(reg(answer("1001", "x")), from("192.0.2.3"));
@@ -142,7 +145,7 @@ TEST_F(AuthGuardTest, UserIsBannedAfterTheLimitThenFreedAfterBanTime) {
             Verdict::kAccepted);
 }
 
-TEST_F(AuthGuardTest, SourceIsBannedAcrossUsersAndWindowsReset) {
+TEST_P(AuthGuardTest, SourceIsBannedAcrossUsersAndWindowsReset) {
   // Failures spread beyond the window do not add up.
   for (int i = 0; i < 4; ++i) {
     guard->check(reg(answer(fmt::format("u{}", i), "x")), from());
@@ -161,6 +164,11 @@ TEST_F(AuthGuardTest, SourceIsBannedAcrossUsersAndWindowsReset) {
   clock.advance(601s);
   EXPECT_EQ(guard->check(reg(), from()).verdict, Verdict::kChallenge);
 }
+
+INSTANTIATE_TEST_SUITE_P(Credentials, AuthGuardTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "Ha1" : "Lookup";
+                         });
 
 TEST(FailureLimiter, TracksAtMostMaxTrackedKeys) {
   ManualClock clock;

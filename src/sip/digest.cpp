@@ -76,19 +76,57 @@ std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view text) {
   return std::nullopt;
 }
 
-std::string digest_hex(DigestAlgorithm algorithm, std::string_view data) {
+namespace {
+
+// OpenSSL 3 looks an algorithm up in its provider tables on every EVP_Digest*()
+// given EVP_md5()/EVP_sha256() (an "implicit fetch": a lock and a hash lookup).
+// Fetch each once for the process and reuse one context per thread.
+const EVP_MD* message_digest(DigestAlgorithm algorithm) {
+  static const EVP_MD* const md5 = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    return md != nullptr ? md : EVP_md5();
+  }();
+  static const EVP_MD* const sha256 = [] {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    return md != nullptr ? md : EVP_sha256();
+  }();
+  return algorithm == DigestAlgorithm::kSha256 ? sha256 : md5;
+}
+
+struct ThreadContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~ThreadContext() { EVP_MD_CTX_free(ctx); }
+};
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// H(part1 ":" part2 ":" ...) as lower-case hex written to `out` (room for 64
+// characters); returns the length.
+std::size_t hash_hex(DigestAlgorithm algorithm, std::initializer_list<std::string_view> parts,
+                     char* out) {
+  thread_local ThreadContext local;
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  const EVP_MD* type = algorithm == DigestAlgorithm::kSha256 ? EVP_sha256() : EVP_md5();
-  EVP_Digest(data.data(), data.size(), md.data(), &len, type, nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xF]);
+  EVP_DigestInit_ex2(local.ctx, message_digest(algorithm), nullptr);
+  bool first = true;
+  for (std::string_view p : parts) {
+    if (!first) EVP_DigestUpdate(local.ctx, ":", 1);
+    first = false;
+    EVP_DigestUpdate(local.ctx, p.data(), p.size());
   }
-  return out;
+  EVP_DigestFinal_ex(local.ctx, md.data(), &len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 0xF];
+  }
+  return 2 * len;
+}
+
+}  // namespace
+
+std::string digest_hex(DigestAlgorithm algorithm, std::string_view data) {
+  char out[2 * EVP_MAX_MD_SIZE];
+  return std::string(out, hash_hex(algorithm, {data}, out));
 }
 
 Result<DigestChallenge> parse_digest_challenge(std::string_view header_value) {
@@ -157,23 +195,32 @@ Result<DigestCredentials> parse_digest_credentials(std::string_view header_value
   return c;
 }
 
+std::string digest_ha1(DigestAlgorithm algorithm, std::string_view username, std::string_view realm,
+                       std::string_view password) {
+  char out[2 * EVP_MAX_MD_SIZE];
+  return std::string(out, hash_hex(algorithm, {username, realm, password}, out));
+}
+
+std::string digest_response_from_ha1(DigestAlgorithm algorithm, std::string_view ha1,
+                                     std::string_view method, std::string_view uri,
+                                     std::string_view nonce, std::string_view nc,
+                                     std::string_view cnonce) {
+  char ha2[2 * EVP_MAX_MD_SIZE];
+  const std::size_t ha2_len = hash_hex(algorithm, {method, uri}, ha2);
+  char out[2 * EVP_MAX_MD_SIZE];
+  return std::string(
+      out,
+      hash_hex(algorithm, {ha1, nonce, nc, cnonce, "auth", std::string_view(ha2, ha2_len)}, out));
+}
+
 std::string digest_response(DigestAlgorithm algorithm, std::string_view username,
                             std::string_view realm, std::string_view password,
                             std::string_view method, std::string_view uri, std::string_view nonce,
                             std::string_view nc, std::string_view cnonce) {
-  auto join = [](std::initializer_list<std::string_view> parts) {
-    std::string out;
-    bool first = true;
-    for (std::string_view p : parts) {
-      if (!first) out.push_back(':');
-      first = false;
-      out.append(p);
-    }
-    return out;
-  };
-  const std::string ha1 = digest_hex(algorithm, join({username, realm, password}));
-  const std::string ha2 = digest_hex(algorithm, join({method, uri}));
-  return digest_hex(algorithm, join({ha1, nonce, nc, cnonce, "auth", ha2}));
+  char ha1[2 * EVP_MAX_MD_SIZE];
+  const std::size_t ha1_len = hash_hex(algorithm, {username, realm, password}, ha1);
+  return digest_response_from_ha1(algorithm, std::string_view(ha1, ha1_len), method, uri, nonce, nc,
+                                  cnonce);
 }
 
 Result<std::string> digest_authorization(const DigestChallenge& challenge,
@@ -184,7 +231,6 @@ Result<std::string> digest_authorization(const DigestChallenge& challenge,
     return fail(ErrorCode::kFailedPrecondition, "challenge does not offer qop=auth");
   }
   char nc_text[9];
-  static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 7; i >= 0; --i, nc >>= 4) nc_text[i] = kHex[nc & 0xF];
   nc_text[8] = '\0';
   std::string response = digest_response(challenge.algorithm, username, challenge.realm, password,
@@ -199,52 +245,94 @@ Result<std::string> digest_authorization(const DigestChallenge& challenge,
 }
 
 DigestServer::DigestServer(const Clock& clock, Options options, std::string secret)
-    : clock_(clock), options_(std::move(options)), secret_(std::move(secret)) {}
+    : clock_(clock), options_(std::move(options)), secret_(std::move(secret)) {
+  if (options_.max_nonces == 0) options_.max_nonces = 1;
+}
 
+// A nonce is 32 hex characters: its 64-bit serial number, then a 64-bit tag
+// derived from the secret and the serial (SHA-256), so nonces cannot be guessed
+// and a nonce is found again without a hash table: slots_[serial - first_serial_].
 std::string DigestServer::challenge(DigestAlgorithm algorithm, bool stale) {
   const MonoTime now = clock_.mono();
-  std::string nonce =
-      digest_hex(DigestAlgorithm::kSha256, secret_ + ":" + std::to_string(++counter_) + ":" +
-                                               std::to_string(now.time_since_epoch().count()));
-  nonce.resize(32);
   // Forget expired nonces (oldest first) and, past the cap, the oldest live ones.
   // (Expired nonces linger for one more lifetime so late requests get stale=true.)
-  auto expired = [&](const std::string& n) {
-    auto found = nonces_.find(n);
-    return found == nonces_.end() || now - found->second.issued > 2 * options_.nonce_lifetime;
-  };
-  while (!order_.empty() && (nonces_.size() >= options_.max_nonces || expired(order_.front()))) {
-    nonces_.erase(order_.front());
-    order_.pop_front();
+  while (!slots_.empty() && (slots_.size() >= options_.max_nonces ||
+                             now - slots_.front().issued > 2 * options_.nonce_lifetime)) {
+    slots_.pop_front();
+    ++first_serial_;
   }
-  nonces_[nonce] = NonceState{now, 0};
-  order_.push_back(nonce);
-  std::string out = "Digest realm=" + quoted(options_.realm) + ",nonce=" + quoted(nonce) +
-                    ",algorithm=" + std::string(to_string(algorithm)) + ",qop=\"auth\"";
+  const std::uint64_t serial = first_serial_ + slots_.size();
+  const std::uint64_t tag = nonce_tag(serial);
+  slots_.push_back(NonceState{now, tag, 0});
+  char nonce[32];
+  for (int i = 15; i >= 0; --i) nonce[15 - i] = kHex[(serial >> (4 * i)) & 0xF];
+  for (int i = 15; i >= 0; --i) nonce[31 - i] = kHex[(tag >> (4 * i)) & 0xF];
+  std::string out;
+  out.reserve(options_.realm.size() + 96);
+  out.append("Digest realm=").append(quoted(options_.realm)).append(",nonce=\"");
+  out.append(nonce, sizeof nonce).append("\",algorithm=").append(to_string(algorithm));
+  out.append(",qop=\"auth\"");
   if (stale) out += ",stale=true";
   return out;
 }
 
+std::uint64_t DigestServer::nonce_tag(std::uint64_t serial) const {
+  char text[20];
+  for (int i = 0; i < 16; ++i) text[i] = kHex[(serial >> (4 * (15 - i))) & 0xF];
+  char hash[2 * EVP_MAX_MD_SIZE];
+  hash_hex(DigestAlgorithm::kSha256, {secret_, std::string_view(text, 16)}, hash);
+  std::uint64_t tag = 0;
+  for (int i = 0; i < 16; ++i) {
+    const char c = hash[i];
+    tag = tag << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return tag;
+}
+
+DigestServer::NonceState* DigestServer::find_nonce(std::string_view nonce) {
+  if (nonce.size() != 32) return nullptr;
+  std::uint64_t serial = 0;
+  std::uint64_t tag = 0;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const char c = nonce[i];
+    if (!detail::is_hex(c)) return nullptr;
+    const auto v = static_cast<std::uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    (i < 16 ? serial : tag) = (i < 16 ? serial : tag) << 4 | v;
+  }
+  if (serial < first_serial_ || serial - first_serial_ >= slots_.size()) return nullptr;
+  NonceState& s = slots_[serial - first_serial_];
+  return s.tag == tag ? &s : nullptr;
+}
+
 DigestServer::Verdict DigestServer::verify(const DigestCredentials& creds, std::string_view method,
                                            std::string_view password) {
+  char ha1[2 * EVP_MAX_MD_SIZE];
+  const std::size_t len = hash_hex(creds.algorithm, {creds.username, creds.realm, password}, ha1);
+  return verify_ha1(creds, method, std::string_view(ha1, len));
+}
+
+DigestServer::Verdict DigestServer::verify_ha1(const DigestCredentials& creds,
+                                               std::string_view method, std::string_view ha1) {
   std::uint32_t nc = 0;
   if (!iequals(creds.qop, "auth") || !parse_nc(creds.nc, nc) || nc == 0 || creds.cnonce.empty()) {
     return Verdict::kMalformed;
   }
-  auto it = nonces_.find(creds.nonce);
-  if (it == nonces_.end()) return Verdict::kUnknownNonce;
-  if (clock_.mono() - it->second.issued > options_.nonce_lifetime) return Verdict::kStale;
+  NonceState* state = find_nonce(creds.nonce);
+  if (state == nullptr) return Verdict::kUnknownNonce;
+  if (clock_.mono() - state->issued > options_.nonce_lifetime) return Verdict::kStale;
   if (creds.realm != options_.realm) return Verdict::kBadCredentials;
-  const std::string expected =
-      digest_response(creds.algorithm, creds.username, creds.realm, password, method, creds.uri,
-                      creds.nonce, creds.nc, creds.cnonce);
+  char ha2[2 * EVP_MAX_MD_SIZE];
+  const std::size_t ha2_len = hash_hex(creds.algorithm, {method, creds.uri}, ha2);
+  char expected[2 * EVP_MAX_MD_SIZE];
+  const std::size_t len = hash_hex(
+      creds.algorithm,
+      {ha1, creds.nonce, creds.nc, creds.cnonce, "auth", std::string_view(ha2, ha2_len)}, expected);
   // Constant-time: the comparison must not tell an attacker how many bytes matched.
-  if (expected.size() != creds.response.size() ||
-      CRYPTO_memcmp(expected.data(), creds.response.data(), expected.size()) != 0) {
+  if (len != creds.response.size() || CRYPTO_memcmp(expected, creds.response.data(), len) != 0) {
     return Verdict::kBadCredentials;
   }
-  if (nc <= it->second.last_nc) return Verdict::kReplay;
-  it->second.last_nc = nc;
+  if (nc <= state->last_nc) return Verdict::kReplay;
+  state->last_nc = nc;
   return Verdict::kOk;
 }
 

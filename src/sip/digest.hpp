@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -60,6 +59,18 @@ struct DigestCredentials {
 Result<DigestChallenge> parse_digest_challenge(std::string_view header_value);
 Result<DigestCredentials> parse_digest_credentials(std::string_view header_value);
 
+// H(username:realm:password), the per-user secret a server can keep instead of
+// the password (compute it once per user, not per request).
+std::string digest_ha1(DigestAlgorithm algorithm, std::string_view username, std::string_view realm,
+                       std::string_view password);
+
+// request-digest for qop=auth from a known HA1:
+//   H(HA1:nonce:nc:cnonce:auth:H(method:uri))
+std::string digest_response_from_ha1(DigestAlgorithm algorithm, std::string_view ha1,
+                                     std::string_view method, std::string_view uri,
+                                     std::string_view nonce, std::string_view nc,
+                                     std::string_view cnonce);
+
 // request-digest for qop=auth:
 //   H(H(user:realm:password):nonce:nc:cnonce:auth:H(method:uri))
 std::string digest_response(DigestAlgorithm algorithm, std::string_view username,
@@ -103,21 +114,27 @@ class DigestServer {
   // must answer unknown users exactly like wrong passwords).
   Verdict verify(const DigestCredentials& creds, std::string_view method,
                  std::string_view password);
+  // The same with the user's HA1 (digest_ha1() for creds.algorithm and this
+  // realm) in place of the password: no per-request hash of the password.
+  Verdict verify_ha1(const DigestCredentials& creds, std::string_view method, std::string_view ha1);
 
-  std::size_t remembered_nonces() const { return nonces_.size(); }
+  std::size_t remembered_nonces() const { return slots_.size(); }
 
  private:
   struct NonceState {
     MonoTime issued;
+    std::uint64_t tag = 0;  // the nonce's second half
     std::uint32_t last_nc = 0;
   };
+  std::uint64_t nonce_tag(std::uint64_t serial) const;
+  NonceState* find_nonce(std::string_view nonce);
 
   const Clock& clock_;
   Options options_;
   std::string secret_;
-  std::uint64_t counter_ = 0;
-  std::unordered_map<std::string, NonceState> nonces_;
-  std::deque<std::string> order_;  // issue order, for eviction
+  // Nonces in issue order; slots_[i] is the nonce with serial first_serial_ + i.
+  std::deque<NonceState> slots_;
+  std::uint64_t first_serial_ = 1;
 };
 
 }  // namespace hotline::sip

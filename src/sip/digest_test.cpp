@@ -71,6 +71,29 @@ TEST_F(DigestServerTest, AcceptsTheRightPasswordWithBothAlgorithms) {
   }
 }
 
+TEST_F(DigestServerTest, VerifiesWithAPrecomputedHa1) {
+  for (DigestAlgorithm alg : {DigestAlgorithm::kMd5, DigestAlgorithm::kSha256}) {
+    const std::string ha1 = digest_ha1(alg, "1001", "pbx.example.com", "secret1001");
+    EXPECT_EQ(server.verify_ha1(answer(alg, "secret1001", 1), "REGISTER", ha1),
+              DigestServer::Verdict::kOk);
+    EXPECT_EQ(server.verify_ha1(answer(alg, "guess", 1), "REGISTER", ha1),
+              DigestServer::Verdict::kBadCredentials);
+  }
+}
+
+TEST_F(DigestServerTest, ForgedNoncesAreUnknown) {
+  DigestCredentials creds = answer(DigestAlgorithm::kMd5, "pw", 1);
+  ASSERT_EQ(creds.nonce.size(), 32u);
+  // The serial of a live nonce with another tag, and a serial never issued.
+  DigestCredentials forged = creds;
+  forged.nonce[31] = forged.nonce[31] == '0' ? '1' : '0';
+  EXPECT_EQ(server.verify(forged, "REGISTER", "pw"), DigestServer::Verdict::kUnknownNonce);
+  forged = creds;
+  forged.nonce[15] = static_cast<char>(forged.nonce[15] + 1);
+  EXPECT_EQ(server.verify(forged, "REGISTER", "pw"), DigestServer::Verdict::kUnknownNonce);
+  EXPECT_EQ(server.verify(creds, "REGISTER", "pw"), DigestServer::Verdict::kOk);
+}
+
 TEST_F(DigestServerTest, RejectsWrongPasswordMethodOrRealm) {
   DigestCredentials creds = answer(DigestAlgorithm::kMd5, "guess", 1);
   EXPECT_EQ(server.verify(creds, "REGISTER", "secret1001"), DigestServer::Verdict::kBadCredentials);
