@@ -152,15 +152,6 @@ void ContactCenter::agent_answered(CallId call, std::uint32_t tag) {
   pump();
 }
 
-void ContactCenter::agent_declined(CallId call, std::uint32_t tag) {
-  auto it = interactions_.find(call);
-  if (it == interactions_.end()) return;
-  // Refused by the engine when the offer is no longer ringing (withdrawn, or
-  // answered on another device of the agent): nothing to do then.
-  (void)acd_.offer_declined(it->second, cc::AgentId{tag});
-  pump();
-}
-
 void ContactCenter::call_ended(CallId call, EndCause, bool connected) {
   auto it = interactions_.find(call);
   if (it == interactions_.end()) return;

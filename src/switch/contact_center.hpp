@@ -115,12 +115,6 @@ class ContactCenter final : public QueueSink {
   void agent_answered(CallId call, std::uint32_t tag) override;
   void call_ended(CallId call, EndCause cause, bool connected) override;
   FeatureReply feature(std::string_view extension, const FeatureMatch& match) override;
-  // Every device of offer `tag` refused the call (486, 603, ...), or none could be
-  // rung: the offer goes on to the next agent at once, not counted as a missed
-  // offer (cc::Acd::offer_declined). Meant for the B2BUA through QueueSink once
-  // it reports refusals (today it only emits call.agent_refused and the ring
-  // timeout moves the call on, counted as a miss). Unknown calls are ignored.
-  void agent_declined(CallId call, std::uint32_t tag);
 
  private:
   ContactCenter(const Clock& clock, B2bua& b2bua, ContactCenterSetup setup);

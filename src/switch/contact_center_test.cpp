@@ -579,24 +579,6 @@ TEST_F(ContactCenterTest, NextDeadlineIsTheEarliestRingTimeoutAndFollowsCancella
   EXPECT_EQ(last("interaction.rona")->payload["agent"], "agent1");
 }
 
-TEST_F(ContactCenterTest, AnAgentWhoDeclinesIsPassedAtOnceWithoutAMiss) {
-  start(cc::Strategy::kLinear, 2);
-  ready_all(2);
-  phone[0] = Phone::kRingForever;
-  dial("300");
-  ASSERT_EQ(invites(0), 1u);
-  const CallId call = last("interaction.offered")->call;
-  center->agent_declined(call, 0);  // what the B2BUA reports for a 486 from agent0
-  advance(std::chrono::milliseconds(10));
-  EXPECT_EQ(last("interaction.rona")->payload["declined"], true);
-  EXPECT_EQ(last("interaction.answered")->payload["agent"], "agent1");
-  EXPECT_EQ(state(0), cc::AgentState::kReady);  // no miss counted
-  EXPECT_EQ(count("agent.missed_offers_limit"), 0u);
-  center->agent_declined(call, 0);  // late or repeated: ignored
-  center->agent_declined(9999, 0);  // unknown call: ignored
-  EXPECT_EQ(state(1), cc::AgentState::kBusy);
-}
-
 // ---- AcdTimers: the ordered timer agenda ----------------------------------------
 
 MonoTime at_ms(int ms) {
