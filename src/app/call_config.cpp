@@ -34,6 +34,64 @@ void read_media(const ConfigNode& node, MediaConfig& m) {
   node.read_duration("rtp_timeout", m.rtp_timeout, std::chrono::seconds(1), std::chrono::hours(1));
 }
 
+std::optional<sw::RecordingMode> recording_mode(const ConfigNode& node) {
+  auto text = node.as_string();
+  if (!text) return std::nullopt;
+  if (*text == "off" || *text == "false") return sw::RecordingMode::kOff;
+  if (*text == "stereo") return sw::RecordingMode::kStereo;
+  if (*text == "mixed") return sw::RecordingMode::kMixed;
+  static constexpr std::string_view kModes[] = {"off", "stereo", "mixed"};
+  node.error(ConfigNode::unknown_choice_message("recording mode", *text, kModes));
+  return std::nullopt;
+}
+
+void read_recording(const ConfigNode& node, sw::RecordingPolicy& r) {
+  if (!node.defined() || !node.expect_keys({"mode", "dir", "queues", "extensions"})) return;
+  if (node.has("mode")) {
+    if (auto m = recording_mode(node.child("mode"))) r.mode = *m;
+  }
+  std::string dir;
+  if (node.read_string("dir", dir)) r.dir = dir;
+  for (auto [key, target] :
+       {std::pair{"queues", &r.queues}, std::pair{"extensions", &r.extensions}}) {
+    const ConfigNode map = node.child(key);
+    if (!map.defined() || !map.expect_map()) continue;
+    for (const auto& [name, value] : map.entries()) {
+      if (auto m = recording_mode(value)) (*target)[name] = *m;
+    }
+  }
+}
+
+// A file name relative to the configuration, or { tts: "text" } / { file: name }.
+void read_music(const ConfigNode& node, const std::filesystem::path& base_dir,
+                std::optional<cc::ivr::Command>& out) {
+  if (!node.defined()) return;
+  std::string file, tts;
+  if (node.yaml().IsMap()) {
+    if (!node.expect_keys({"file", "tts"})) return;
+    node.read_string("file", file);
+    node.read_string("tts", tts);
+    if (file.empty() == tts.empty()) {
+      node.error("music_on_hold: give one of `file` or `tts`");
+      return;
+    }
+  } else if (auto text = node.as_string()) {
+    file = *text;
+  } else {
+    return;
+  }
+  if (!tts.empty()) {
+    out = cc::ivr::PlayTts{0, tts, "", "", false};
+    return;
+  }
+  const std::filesystem::path path = base_dir / file;
+  if (!std::filesystem::exists(path)) {
+    node.error(fmt::format("music_on_hold: no such file '{}'", path.string()));
+    return;
+  }
+  out = cc::ivr::PlayFile{0, path.string(), false};
+}
+
 }  // namespace
 
 const cc::ivr::ZoneResolver& system_zones() {
@@ -67,12 +125,15 @@ void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, C
                 CallsConfig& out) {
   read_media(root.child("media"), out.media);
   const ConfigNode calls = root.child("calls");
-  if (calls.defined() && calls.expect_keys({"ring_timeout", "max_duration", "voice"})) {
+  if (calls.defined() &&
+      calls.expect_keys({"ring_timeout", "max_duration", "voice", "recording", "music_on_hold"})) {
     calls.read_duration("ring_timeout", out.ring_timeout, std::chrono::seconds(5),
                         std::chrono::minutes(10));
     calls.read_duration("max_duration", out.max_duration, std::chrono::minutes(1),
                         std::chrono::hours(48));
     calls.read_string("voice", out.speech_voice);
+    read_recording(calls.child("recording"), out.recording);
+    read_music(calls.child("music_on_hold"), base_dir, out.music_on_hold);
   }
 
   read_calendars(root.child("calendars"), out.calendars);

@@ -17,6 +17,7 @@
 #include "cc/ivr/calendar.hpp"
 #include "cc/ivr/flow.hpp"
 #include "common/config_reader.hpp"
+#include "switch/b2bua.hpp"
 #include "switch/dialplan.hpp"
 #include "switch/feature_codes.hpp"
 #include "switch/trunks.hpp"
@@ -36,6 +37,12 @@ struct CallsConfig {
   Duration ring_timeout = std::chrono::seconds(30);
   Duration max_duration = std::chrono::hours(4);
   std::string speech_voice = "en-us";
+  // `calls.recording`: what is recorded and where. An empty dir means
+  // <server.data_dir>/recordings; a relative one is relative to data_dir.
+  sw::RecordingPolicy recording;
+  // `calls.music_on_hold`: a file (relative to hotline.yaml) or { tts: text };
+  // unset: the B2BUA's default (a spoken "Please hold.").
+  std::optional<cc::ivr::Command> music_on_hold;
   sw::DialPlan dialplan;
   sw::TrunkTable trunks;
   sw::FeatureCodes feature_codes;

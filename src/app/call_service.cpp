@@ -107,6 +107,18 @@ Status CallService::start() {
   bc.domain = config_.sip.listen.empty() ? "127.0.0.1" : config_.sip.listen.front().address.host;
   bc.ring_timeout = calls.ring_timeout;
   bc.max_call_duration = calls.max_duration;
+  bc.recording = calls.recording;
+  {
+    const std::filesystem::path data_dir(config_.server.data_dir);
+    bc.recording.dir =
+        bc.recording.dir.empty() ? data_dir / "recordings" : data_dir / bc.recording.dir;
+    std::error_code ec;  // the recorder reports a missing directory per call
+    if (bc.recording.mode != sw::RecordingMode::kOff || !bc.recording.queues.empty() ||
+        !bc.recording.extensions.empty()) {
+      std::filesystem::create_directories(bc.recording.dir, ec);
+    }
+  }
+  if (calls.music_on_hold) bc.music_on_hold = *calls.music_on_hold;
   b2bua_ = std::make_unique<sw::B2bua>(clock_, *media_, std::move(ports), bc);
   b2bua_->attach(sip_.dialogs());
   b2bua_->set_routing(calls.dialplan, calls.trunks);

@@ -37,6 +37,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -94,6 +95,20 @@ struct B2buaPorts {
   const cc::ivr::ZoneResolver* zones = nullptr;
 };
 
+// Call recording (docs/calls.md "Recording"): every call bridged to a device or
+// an agent, in one WAV per bridge (caller left, callee right; or mixed mono).
+enum class RecordingMode { kOff, kStereo, kMixed };
+std::string_view to_string(RecordingMode mode);
+
+struct RecordingPolicy {
+  RecordingMode mode = RecordingMode::kOff;
+  std::filesystem::path dir;  // must exist (the server makes <data_dir>/recordings)
+  // Overrides, by the queue the call came through, else the extension that answered.
+  std::map<std::string, RecordingMode, std::less<>> queues;
+  std::map<std::string, RecordingMode, std::less<>> extensions;
+  RecordingMode for_call(std::string_view queue, std::string_view extension) const;
+};
+
 struct B2buaConfig {
   std::string tenant = "default";
   std::string contact;                               // our Contact: "<sip:hotline@127.0.0.1:5060>"
@@ -102,6 +117,12 @@ struct B2buaConfig {
   Duration max_call_duration = std::chrono::hours(4);
   // A confirmed feature call hangs up when its prompt ends, or after this.
   Duration feature_hangup = std::chrono::seconds(5);
+  RecordingPolicy recording;
+  // What a party hears, in a loop, while the other holds the call (a PlayFile or
+  // PlayTts through the play port).
+  cc::ivr::Command music_on_hold = cc::ivr::PlayTts{0, "Please hold.", "", "", false};
+  // The ringback tone a transferee hears while the transfer target rings.
+  std::string tone_country = "us";
 };
 
 enum class EndCause {
@@ -118,6 +139,7 @@ enum class EndCause {
   kShutdown,
   kQueueTimeout,  // waited the queue's maximum and its exit is not an extension
   kFeatureDone,   // a feature-code call (agent login, ...) confirmed and hung up
+  kTransferred,   // an attended transfer moved its remaining party into another call
 };
 std::string_view to_string(EndCause cause);
 
@@ -175,6 +197,19 @@ class B2bua final : public sip::DialogUser {
   void hang_up_all();
 
   std::size_t active_calls() const { return calls_.size(); }
+  // A call's media endpoints (hotline's side of each party; 0 when none), e.g.
+  // for supervisor monitoring.
+  struct CallMedia {
+    media::EndpointId caller = 0;
+    media::EndpointId callee = 0;
+  };
+  std::optional<CallMedia> media_of(CallId call) const;
+
+  // ---- Recording (for the API) -----------------------------------------------
+  // While paused the recording carries silence (it keeps the call's timeline).
+  // kNotFound: no such call; kFailedPrecondition: it is not being recorded.
+  Status pause_recording(CallId call);
+  Status resume_recording(CallId call);
 
   // ---- Queues (for the ContactCenter; see QueueSink) -------------------------
   // REQUIRES: `sink` outlives the B2BUA, or is reset to null first.
@@ -221,6 +256,16 @@ class B2bua final : public sip::DialogUser {
     bool finished = false;  // a final response came
     int status = 0;
     std::uint32_t tag = 0;  // ring_agent()'s offer, 0 otherwise
+    std::string extension;  // the extension this device belongs to
+  };
+  // A REFER being carried out: the referrer's leg is set aside (kept until the
+  // target answers, so a failed transfer can reconnect it) while the target rings.
+  struct Transfer {
+    std::optional<sip::DialogId> referrer;  // gone when the referrer hung up
+    media::EndpointId referrer_media = 0;
+    std::string referrer_number;
+    std::string by;  // "caller" or "callee": the referrer's side before the transfer
+    std::string target;
   };
   // A call's timers; the order is the precedence when several are due at once.
   enum class Timer : std::uint8_t { kHangup, kMax, kRing, kIvr };
@@ -254,9 +299,46 @@ class B2bua final : public sip::DialogUser {
     bool feature = false;
     bool announcing = false;       // an announcement plays instead of the music
     std::string callee_offer_sdp;  // our offer to the devices we ring
+    std::string callee_number;     // the extension whose device answered
+    std::string queue;             // the queue the call went through, if any
+    // Hold: a side that holds the call makes the other hear music on hold.
+    bool caller_holds = false;
+    bool callee_holds = false;
+    // Recording: the endpoint carrying the recorder (0: none) and files so far.
+    media::EndpointId recording = 0;
+    int recordings = 0;
+    std::optional<Transfer> transfer;
+  };
+  struct Recording {
+    CallId call = 0;
+    std::string path;
   };
 
   void on_new_invite(const sip::IncomingRequest& request);
+  void on_reinvite(Call& call, const sip::IncomingRequest& request);
+  void on_refer(Call& call, const sip::IncomingRequest& request);
+  // INVITE with Replaces (RFC 3891) for a leg of `call`: the new party takes its place.
+  void replace_leg(Call& call, sip::DialogId leg, const sip::IncomingRequest& request,
+                   const std::string& extension);
+  void blind_transfer(Call& call, const sip::IncomingRequest& request, const std::string& number);
+  void attended_transfer(Call& call, Call& other, sip::DialogId other_leg,
+                         const sip::IncomingRequest& request);
+  void transfer_succeeded(Call& call);
+  void transfer_failed(Call& call, EndCause cause, int status);
+  // Ringing devices came to nothing: a transfer fails, any other call ends.
+  void ring_failed(Call& call, EndCause cause, int status);
+  // Sends a NOTIFY with a sipfrag of the REFER's progress (RFC 3515).
+  void notify_refer(sip::DialogId dialog, int status, bool final);
+  // Makes `leg` the callee side of the call (the two sides swap when it is the caller's).
+  void make_callee_side(Call& call, sip::DialogId leg);
+  // The media endpoint to colocate a new leg of `extension` with (a call it is in).
+  std::optional<media::EndpointId> colocation_for(std::string_view extension) const;
+  void index_extension(const Call& call, const std::string& extension);
+  // After a bridge is made: stops what played, starts recording when configured.
+  void on_bridged(Call& call);
+  void start_music(Call& call, media::EndpointId ep);
+  void maybe_record(Call& call);
+  void on_recording_event(const media::MediaEvent& event);
   void route_call(Call& call, const sip::IncomingRequest& request, const Route& route);
   void ring_extension(Call& call, const std::string& extension, const std::string& caller_name);
   // Sends one INVITE per contact (the callee endpoint is made on first use);
@@ -301,7 +383,9 @@ class B2bua final : public sip::DialogUser {
   std::unordered_map<sip::DialogId, CallId> by_dialog_;
   std::unordered_map<sip::TransactionId, CallId> by_txn_;
   std::unordered_map<media::EndpointId, CallId> by_endpoint_;
-  cc::ivr::FixedOffsetZones utc_;  // when no ZoneResolver is given
+  std::unordered_multimap<std::string, CallId> by_extension_;    // calls an extension is in
+  std::unordered_map<media::EndpointId, Recording> recordings_;  // until kRecordingStopped
+  cc::ivr::FixedOffsetZones utc_;                                // when no ZoneResolver is given
   std::function<void(CallId, media::EndpointId)> endpoint_observer_;
   QueueSink* sink_ = nullptr;
   FeatureCodes features_;

@@ -169,8 +169,9 @@ class B2buaTest : public ::testing::Test {
     };
     ports.flow = [this](std::string_view name) { return flows->find(name); };
     // Prompts: the test plays the media engine's part (it says when a prompt ends).
-    ports.play = [this](CallId call, media::EndpointId, const cc::ivr::Command& c) {
+    ports.play = [this](CallId call, media::EndpointId ep, const cc::ivr::Command& c) {
       plays.push_back({call, cc::ivr::describe(c)});
+      play_endpoints.push_back(ep);
     };
     ports.enqueue = [this](CallId call, const cc::ivr::RouteToQueue& q) {
       queued.push_back({call, q.queue});
@@ -232,8 +233,13 @@ class B2buaTest : public ::testing::Test {
   }
 
   // `ua` answers a new INVITE with 180, then `status` (200 with kSdpB).
+  // In-dialog NOTIFYs (transfer progress) get 200 too.
   static void answer_with(Ua& ua, int status, bool ring = true) {
     ua.user.on_request_hook = [&ua, status, ring](const IncomingRequest& r) {
+      if (r.request.method() == "NOTIFY" && r.dialog) {
+        EXPECT_TRUE(ua.layer->respond(r.txn, Reply{200, "OK", {}, {}}).has_value());
+        return;
+      }
       if (r.request.method() != "INVITE" || r.dialog) return;
       if (ring) {
         EXPECT_TRUE(ua.layer->respond(r.txn, Reply{180, "Ringing", {}, {}}).has_value());
@@ -277,6 +283,7 @@ class B2buaTest : public ::testing::Test {
   bool second_device = false;
   std::shared_ptr<const cc::ivr::FlowSet> flows = load_flows();
   std::vector<std::pair<CallId, std::string>> plays;
+  std::vector<media::EndpointId> play_endpoints;  // where each of `plays` went
   std::vector<std::pair<CallId, std::string>> queued;
   std::unique_ptr<B2bua> b2bua;
   std::vector<Event> events;
