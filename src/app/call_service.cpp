@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "cc/ivr/flow_loader.hpp"
 #include "common/log.hpp"
 #include "media/audio_source.hpp"
 
@@ -48,7 +49,7 @@ Status CallService::start() {
       [this, alive = std::weak_ptr<bool>(alive_)](const media::MediaEvent& e) {
         boost::asio::post(loop_, [this, alive, e] {
           if (alive.expired() || !b2bua_) return;
-          b2bua_->on_media_event(e);
+          if (!voicemail_ || !voicemail_->on_media_event(e)) b2bua_->on_media_event(e);
           after_input();
         });
       });
@@ -83,17 +84,24 @@ Status CallService::start() {
     return std::nullopt;
   };
   ports.emit = [this](std::string_view type, sw::CallId call, const nlohmann::json& payload) {
-    nlohmann::json p = payload;
-    EventIds ids;
-    if (call != 0) {
-      p["call"] = call;
-      ids.interaction_id = fmt::format("c-{}", call);
+    if (type == "call.created") {
+      CallFacts& f = facts_[call];
+      f.caller = payload.value("caller", "");
+      f.dialled = payload.value("dialled", "");
     }
-    if (p.contains("agent") && p["agent"].is_string()) ids.agent_id = p["agent"].get<std::string>();
-    if (p.contains("queue") && p["queue"].is_string()) ids.queue_id = p["queue"].get<std::string>();
-    events_.publish(std::string(type), std::move(p), std::move(ids));
+    publish(type, call, payload);
+    if (type == "call.ended") {
+      if (voicemail_) voicemail_->call_ended(call);
+      facts_.erase(call);
+    }
   };
-  ports.flow = [flows = calls.flows](std::string_view name) { return flows->find(name); };
+  ports.flow = [this, flows = calls.flows](std::string_view name) {
+    if (auto it = voicemail_flows_.find(name); it != voicemail_flows_.end()) return it->second;
+    return flows->find(name);
+  };
+  ports.voicemail = [this](sw::CallId call, const cc::ivr::RouteToVoicemail& route) {
+    return start_voicemail(call, route);
+  };
   ports.play = [this](sw::CallId call, media::EndpointId ep, const cc::ivr::Command& c) {
     play(call, ep, c);
   };
@@ -121,7 +129,25 @@ Status CallService::start() {
   if (calls.music_on_hold) bc.music_on_hold = *calls.music_on_hold;
   b2bua_ = std::make_unique<sw::B2bua>(clock_, *media_, std::move(ports), bc);
   b2bua_->attach(sip_.dialogs());
-  b2bua_->set_routing(calls.dialplan, calls.trunks);
+  b2bua_->set_routing(voicemail_targets_as_flows(calls.dialplan), calls.trunks);
+  b2bua_->set_endpoint_observer(
+      [this](sw::CallId call, media::EndpointId ep) { facts_[call].caller_media = ep; });
+  {
+    std::filesystem::path dir = config_.voicemail.directory.empty()
+                                    ? std::filesystem::path(config_.server.data_dir) / "voicemail"
+                                    : std::filesystem::path(config_.voicemail.directory);
+    VoicemailPorts vp;
+    vp.hang_up = [this](std::uint64_t call) {
+      if (b2bua_) b2bua_->end_call(call, sw::EndCause::kIvrHangup);
+    };
+    vp.emit = [this](std::string_view type, std::uint64_t call, nlohmann::json payload) {
+      publish(type, call, payload);
+    };
+    vp.rearm = [this] { after_input(); };
+    voicemail_ = std::make_unique<VoicemailService>(
+        loop_, clock_, *media_, workers_, speech_, calls.speech_voice, config_.voicemail,
+        config_.server.tenant, dir / config_.server.tenant, voicemail_store_, std::move(vp));
+  }
   b2bua_->set_feature_codes(calls.feature_codes);
 
   const ContactCenterConfig& ccc = calls.contact_center;
@@ -139,11 +165,13 @@ Status CallService::start() {
         if (contact_center_) {
           if (auto c = contact_center_->next_deadline(); c && (!next || *c < *next)) next = c;
         }
+        if (auto v = voicemail_->next_deadline(); v && (!next || *v < *next)) next = v;
         return next;
       },
       [this](MonoTime now) {
         b2bua_->on_timer(now);
         if (contact_center_) contact_center_->on_timer(now);
+        voicemail_->on_timer(now);
       });
   log::info(
       kLog, "calls ready",
@@ -164,7 +192,56 @@ void CallService::stop() {
   contact_center_.reset();  // before the B2BUA it is registered with
   http_.reset();            // no lookup answers a call that is gone
   b2bua_.reset();
+  voicemail_.reset();  // messages still recording at shutdown are finalised, not listed
+  facts_.clear();
   media_.reset();
+}
+
+void CallService::publish(std::string_view type, sw::CallId call, const nlohmann::json& payload) {
+  nlohmann::json p = payload;
+  EventIds ids;
+  if (call != 0) {
+    p["call"] = call;
+    ids.interaction_id = fmt::format("c-{}", call);
+  }
+  if (p.contains("agent") && p["agent"].is_string()) ids.agent_id = p["agent"].get<std::string>();
+  if (p.contains("queue") && p["queue"].is_string()) ids.queue_id = p["queue"].get<std::string>();
+  events_.publish(std::string(type), std::move(p), std::move(ids));
+}
+
+namespace {
+// The box name a dial-plan rule without one stands for: the dialled number.
+constexpr std::string_view kDialledBox = "=dialled";
+}  // namespace
+
+sw::DialPlan CallService::voicemail_targets_as_flows(const sw::DialPlan& plan) {
+  std::vector<sw::DialRule> rules = plan.rules();
+  for (sw::DialRule& rule : rules) {
+    if (rule.target.kind != sw::Target::Kind::kVoicemail) continue;
+    const std::string box = rule.target.name.empty() ? std::string(kDialledBox) : rule.target.name;
+    const std::string name = "voicemail:" + box;
+    rule.target = sw::Target{sw::Target::Kind::kIvr, name, 404};
+    if (voicemail_flows_.contains(name)) continue;
+    ConfigErrors errors;
+    const std::string text = fmt::format(
+        "flows:\n  voicemail:\n    start: box\n    nodes:\n      box: {{type: voicemail, box: "
+        "{}}}\n",
+        nlohmann::json(box).dump());
+    auto loaded = cc::ivr::load_flows_from_text(text, "<voicemail " + box + ">", {}, errors);
+    if (!loaded || !loaded->find("voicemail")) {
+      log::error(kLog, "cannot make the voicemail flow", {log::kv("box", box)});
+      continue;
+    }
+    voicemail_flows_[name] = loaded->find("voicemail");
+  }
+  return sw::DialPlan(std::move(rules), plan.numbering());
+}
+
+bool CallService::start_voicemail(sw::CallId call, const cc::ivr::RouteToVoicemail& route) {
+  auto it = facts_.find(call);
+  if (it == facts_.end() || !voicemail_) return false;
+  const std::string box = route.box == kDialledBox ? it->second.dialled : route.box;
+  return voicemail_->start(call, it->second.caller_media, box, it->second.caller);
 }
 
 void CallService::after_input() {

@@ -11,13 +11,16 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "app/config.hpp"
 #include "app/event_bus.hpp"
 #include "app/http_lookup.hpp"
 #include "app/sip_service.hpp"
+#include "app/voicemail.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/worker_pool.hpp"
@@ -37,6 +40,9 @@ class CallService {
   CallService(const CallService&) = delete;
   CallService& operator=(const CallService&) = delete;
 
+  // Where voicemail messages are stored (and listed by the API); call before
+  // start(). Without one, messages are recorded but not kept in the database.
+  void set_voicemail_store(VoicemailStore* store) { voicemail_store_ = store; }
   // Starts the media engine and takes over calls from the SIP service.
   Status start();
   // Hangs up every call and hands the SIP service back its 501s.
@@ -48,6 +54,11 @@ class CallService {
   void play(sw::CallId call, media::EndpointId endpoint, const cc::ivr::Command& command);
   void after_input();  // re-arms timers after work done outside a SIP callback
   void http_get(sw::CallId call, const cc::ivr::HttpGet& request);
+  void publish(std::string_view type, sw::CallId call, const nlohmann::json& payload);
+  // Dial-plan voicemail targets become one-node IVR flows ("voicemail:<box>") that
+  // route to the box, so they take the IVR's way into voicemail.
+  sw::DialPlan voicemail_targets_as_flows(const sw::DialPlan& plan);
+  bool start_voicemail(sw::CallId call, const cc::ivr::RouteToVoicemail& route);
 
   boost::asio::io_context& loop_;
   const Clock& clock_;
@@ -61,6 +72,16 @@ class CallService {
   std::unique_ptr<sw::ContactCenter> contact_center_;
   std::shared_ptr<media::SpeechCache> speech_;
   std::unique_ptr<HttpLookup> http_;  // IVR http nodes
+  VoicemailStore* voicemail_store_ = nullptr;
+  std::unique_ptr<VoicemailService> voicemail_;
+  std::map<std::string, std::shared_ptr<const cc::ivr::Flow>, std::less<>> voicemail_flows_;
+  // Per live call (from the B2BUA's events and endpoint observer): the caller's media
+  // endpoint and numbers, for voicemail.
+  struct CallFacts {
+    media::EndpointId caller_media = 0;
+    std::string caller, dialled;
+  };
+  std::unordered_map<sw::CallId, CallFacts> facts_;
 };
 
 }  // namespace hotline::app

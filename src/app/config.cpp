@@ -221,7 +221,7 @@ LoadedConfig load_config_text(std::string_view text, const std::string& file,
   }
   root.expect_keys({"server", "log", "http", "storage", "sip", "extensions", "media", "calls",
                     "numbering", "dialplan", "trunks", "feature_codes", "ivr", "skills", "acd",
-                    "queues", "agents", "calendars"});
+                    "queues", "agents", "calendars", "voicemail"});
   read_server(root.child("server"), cfg.server);
   read_log(root.child("log"), cfg.log);
   read_http(root.child("http"), cfg.http);
@@ -229,6 +229,7 @@ LoadedConfig load_config_text(std::string_view text, const std::string& file,
   read_sip(root.child("sip"), cfg.sip);
   read_extensions(root.child("extensions"), cfg.extensions);
   read_calls(root, base_dir, out.errors, cfg.calls);
+  read_voicemail(root.child("voicemail"), base_dir, cfg.voicemail);
   if (out.errors.empty()) out.config = std::move(cfg);
   return out;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/call_config.hpp"
+#include "app/voicemail_config.hpp"
 #include "common/clock.hpp"
 #include "common/config_reader.hpp"
 #include "common/log.hpp"
@@ -114,6 +115,7 @@ struct Config {
   SipConfig sip;
   std::vector<Extension> extensions;
   CallsConfig calls;  // media, dial plan, trunks, IVR, queues and agents
+  VoicemailConfig voicemail;
 };
 
 struct LoadedConfig {

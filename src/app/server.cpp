@@ -12,6 +12,7 @@
 #include "app/event_bus.hpp"
 #include "app/http_lookup.hpp"
 #include "app/sip_service.hpp"
+#include "app/voicemail_api.hpp"
 #include "app/wfm_api.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -171,7 +172,21 @@ int Server::run() {
   sip_service.set_event_sink([&events](std::string type, nlohmann::json payload) {
     events.publish(std::move(type), std::move(payload));
   });
+  // Voicemail messages: a connection of its own, shared by the API and the workers
+  // that store new messages.
+  auto voicemail_db = store::open_database(config_.storage.url);
+  if (!voicemail_db) {
+    log::error(kComponent, "cannot open storage for voicemail",
+               {log::kv("error", voicemail_db.error().message)});
+    sip_service.stop();
+    http.stop();
+    writer.stop();
+    return 1;
+  }
+  VoicemailStore voicemail_store(std::move(*voicemail_db));
+  add_voicemail_routes(http.router(), voicemail_store, config_.server.tenant);
   CallService calls(loop, clock, config_, sip_service, workers, events);
+  calls.set_voicemail_store(&voicemail_store);
   if (auto st = calls.start(); !st) {
     log::error(kComponent, "cannot start calls", {log::kv("error", st.error().message)});
     sip_service.stop();

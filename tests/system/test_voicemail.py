@@ -1,0 +1,191 @@
+"""Voicemail through `hotline serve`: a SIPp caller dials a number the dial plan
+sends to box 1002, hears the greeting and the beep, speaks (SIPp plays a G.711
+A-law recording from a pcap) and hangs up. The message is kept, announced by a
+`voicemail.message` event, listed by the API with its caller and a plausible
+duration, and its WAV downloads and is not silence (sox). Deleting it removes the
+row and the file."""
+
+import json
+import sqlite3
+import subprocess
+import urllib.request
+
+from conftest import http_get
+from sip_helpers import sip_extra
+
+PCAP = "/usr/share/sip-tester/g711a.pcap"  # 7.05 s of speech, payload type 8
+
+# caller-invite-auth.xml, offering PCMA, speaking (the pcap) once answered.
+SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="voicemail caller">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:1001@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+
+  ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
+To: <sip:[service]@[remote_ip]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+  ]]></send>
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
+To: <sip:[service]@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 2 INVITE
+Contact: <sip:1001@[local_ip]:[local_port]>
+[authentication]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 2 IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+
+  ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Contact: <sip:1001@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+  ]]></send>
+  <!-- The caller listens to the (short) greeting and the beep, then speaks. -->
+  <pause milliseconds="2500"/>
+  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
+  <pause milliseconds="7500"/>
+  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 3 BYE
+Contact: <sip:1001@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+  ]]></send>
+  <recv response="200"/>
+</scenario>
+""".replace("PCAP", PCAP)
+
+CALLS = """
+media: { address: 127.0.0.1, rtp_ports: 31000-31999 }
+dialplan:
+  - { name: mailbox, number: "500", to: { voicemail: "1002" } }
+voicemail:
+  silence: 20s            # the caller's hang-up ends this message
+  beep_length: 200ms
+  boxes:
+    "1002": { greeting: { tts: "Hello." }, max_length: 60s }
+"""
+
+
+def sox_rms(path):
+    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True)
+    stats = {}
+    for line in out.stderr.splitlines():
+        key, _, value = line.partition(":")
+        stats[key.strip()] = value.strip()
+    return float(stats["RMS     amplitude"]), float(stats["Length (seconds)"]), stats
+
+
+def test_a_caller_leaves_a_message_listed_and_downloadable(serve, tmp_path):
+    server, port, _ = serve(extra=sip_extra(qualify="0s") + CALLS)
+    scenario = tmp_path / "voicemail-caller.xml"
+    scenario.write_text(SCENARIO)
+    sipp = subprocess.run(
+        ["sipp", "127.0.0.1:5060", "-sf", str(scenario), "-t", "u1", "-i", "127.0.0.1",
+         "-p", "0", "-m", "1", "-s", "500", "-au", "1001", "-ap", "pw-1001",
+         "-auth_uri", "500@127.0.0.1:5060", "-mp", "32100", "-timeout", "60s",
+         "-timeout_error", "-nostdin"],
+        capture_output=True, text=True, timeout=90, cwd=tmp_path)
+    assert sipp.returncode == 0, sipp.stdout + sipp.stderr
+    server.wait_for("msg=message")  # stored (after the hang-up finalised the file)
+
+    status, ctype, body = http_get(port, "/api/v1/voicemail?box=1002")
+    assert status == 200, body
+    messages = json.loads(body)["messages"]
+    assert len(messages) == 1, messages
+    m = messages[0]
+    assert m["box"] == "1002" and m["caller"] == "1001" and not m["heard"]
+    # Recording starts after greeting + beep (~1.5 s) and ends at the BYE 10 s after
+    # the answer; the pcap speaks for 7 s of it.
+    assert 5.0 <= m["duration_s"] <= 10.5, m
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{m['audio']}", timeout=10) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "audio/wav"
+        wav = r.read()
+    path = tmp_path / "message.wav"
+    path.write_bytes(wav)
+    rms, length, stats = sox_rms(path)
+    assert abs(length - m["duration_s"]) < 0.1, stats
+    assert rms > 0.01, stats  # speech, not silence (full scale = 1.0)
+    status, _, body = http_get(port, f"/api/v1/voicemail/{m['id']}")
+    assert status == 200 and json.loads(body)["heard"], body  # downloading marks it heard
+
+    status, _, body = http_get(port, "/api/v1/voicemail?box=1001")
+    assert status == 200 and json.loads(body)["messages"] == []
+    assert http_get(port, "/api/v1/voicemail/999")[0] == 404
+    assert http_get(port, "/api/v1/voicemail?limit=0")[0] == 400
+
+    stored = list((tmp_path / "data" / "voicemail").rglob("*.wav"))
+    assert len(stored) == 1, stored
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/voicemail/{m['id']}",
+                                 method="DELETE")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 204
+    assert http_get(port, f"/api/v1/voicemail/{m['id']}")[0] == 404
+    assert not stored[0].exists()
+
+    server.stop()
+    db = sqlite3.connect(tmp_path / "data" / "hotline.db")
+    rows = db.execute("SELECT type, payload FROM events WHERE type LIKE 'voicemail.%' OR "
+                      "type = 'call.ended' ORDER BY seq").fetchall()
+    types = [t for t, _ in rows]
+    assert types == ["voicemail.started", "call.ended", "voicemail.message"], types
+    event = json.loads(rows[-1][1])
+    assert event["box"] == "1002" and event["caller"] == "1001"
+    assert event["ended_by"] == "hangup" and event["id"] == m["id"]
