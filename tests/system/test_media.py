@@ -6,8 +6,10 @@ call carries audio both ways, as a phone does."""
 
 import re
 import sqlite3
+import struct
 import subprocess
 
+from carrier_call import call_events, caller_scenario, key_pcap, run_caller
 from sip_helpers import sip_extra
 
 BARESIP_CONFIG = """\
@@ -123,3 +125,92 @@ def test_synthesised_speech_has_a_plausible_length(serve, tmp_path):
     # The phone heard the whole cached prompt (give or take the first packets).
     assert abs(sox_stat(cached[0])["Length (seconds)"] - stat["Length (seconds)"]) < 0.5
     server.stop()
+
+
+# ---- A bridged call: RFC 2833 keys from SIPp, a tone from baresip, recorded ------
+
+RECORDED_CALL = """
+media: {{ address: 127.0.0.1, rtp_ports: 31000-31999 }}
+calls:
+  recording: {{ mode: stereo, dir: {dir} }}
+trunks:
+  carrier: {{ address: 127.0.0.1:5090, allow: [127.0.0.1/32] }}
+dialplan:
+  - {{ name: to agent, number: "1002", from: trunk, to: extension }}
+"""
+
+
+def tone_pcap(path, seconds, hz):
+    """A pcap of PCMU RTP packets (20 ms each) carrying a `hz` tone, for SIPp's
+    play_pcap_audio (it keeps only the UDP payload; addresses are rewritten)."""
+    raw = path.with_suffix(".ul")
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", "-t", "raw", str(raw),
+                    "synth", str(seconds), "sine", str(hz)], check=True)
+    audio = raw.read_bytes()
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # Ethernet
+    for n, at in enumerate(range(0, len(audio) - 159, 160)):
+        rtp = struct.pack(">BBHII", 0x80, 0, n, n * 160, 0x1234ABCD) + audio[at:at + 160]
+        udp = struct.pack(">HHHH", 40000, 40000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n, 0, 64, 17, 0,
+                         bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+        frame = b"\x00" * 12 + b"\x08\x00" + ip
+        t = 1_000_000 + n * 20_000  # µs
+        out.append(struct.pack("<IIII", t // 1_000_000, t % 1_000_000, len(frame), len(frame)))
+        out.append(frame)
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def channel(path, n):
+    """sox `stat` of one channel of a stereo file."""
+    mono = path.with_name(f"{path.stem}-ch{n}.wav")
+    subprocess.run(["sox", str(path), str(mono), "remix", str(n)], check=True)
+    return sox_stat(mono)
+
+
+def test_a_bridged_call_is_recorded_with_each_party_on_its_channel(serve, tmp_path):
+    recordings = tmp_path / "recordings"
+    server, _, _ = serve(extra=sip_extra(qualify="0s") + RECORDED_CALL.format(dir=recordings))
+    # The agent: baresip as 1002, answering on its own, sending a 1 kHz tone.
+    conf = tmp_path / "baresip"
+    conf.mkdir()
+    mic = tone(tmp_path / "mic.wav", 60, 1000)
+    (conf / "config").write_text(BARESIP_CONFIG.format(mic=mic, dump=tmp_path))
+    (conf / "accounts").write_text(
+        "<sip:1002@127.0.0.1;transport=udp>;auth_pass=pw-1002;regint=600;answermode=auto\n")
+    agent = subprocess.Popen(["baresip", "-4", "-f", str(conf)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.wait_for('msg="contact registered" aor=1002')
+        # The caller: a carrier's SIPp speaking a 440 Hz tone for 3 s, then keys 4 and 2.
+        audio = tone_pcap(tmp_path / "caller-tone.pcap", 3, 440)
+        keys = key_pcap(tmp_path / "keys.pcap", "42")
+        scenario = tmp_path / "caller.xml"
+        caller_scenario(scenario, "+14155550123", hangup_after_ms=100)
+        text = scenario.read_text().replace(
+            '<recv request="BYE"',
+            f'<nop><action><exec play_pcap_audio="{audio}"/></action></nop>\n'
+            '<pause milliseconds="3200"/>\n'
+            f'<nop><action><exec play_pcap_audio="{keys}"/></action></nop>\n'
+            '<pause milliseconds="2000"/>\n<recv request="BYE"', 1)
+        scenario.write_text(text)
+        status, out = run_caller(scenario, "1002", timeout=60)
+        assert status == 0, out
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    server.stop()  # flushes the event log; the recorder has finished by then
+
+    events = [e for evs in call_events(tmp_path / "data" / "hotline.db").values() for e in evs]
+    digits = [p["digit"] for t, p in events if t == "call.dtmf" and p["leg"] == "caller"]
+    assert digits == ["4", "2"], events
+    stopped = [p for t, p in events if t == "call.recording_stopped"]
+    assert len(stopped) == 1, events
+    files = list(recordings.rglob("*.wav"))
+    assert len(files) == 1, files
+    whole = sox_stat(files[0])
+    assert 4.5 <= whole["Length (seconds)"] <= 8.0, whole  # 3.2 s tone + 2 s keys, then BYE
+    caller, agent_side = channel(files[0], 1), channel(files[0], 2)
+    assert caller["RMS     amplitude"] > 0.05 and agent_side["RMS     amplitude"] > 0.05
+    assert 400 <= caller["Rough   frequency"] <= 480, caller  # the caller's 440 Hz on the left
+    assert 950 <= agent_side["Rough   frequency"] <= 1050, agent_side  # the agent's 1 kHz
