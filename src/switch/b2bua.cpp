@@ -133,6 +133,7 @@ B2bua::B2bua(const Clock& clock, media::MediaEngine& media, B2buaPorts ports, B2
     : clock_(clock), media_(media), ports_(std::move(ports)), config_(std::move(config)) {}
 
 void B2bua::emit(const Call& call, std::string_view type, nlohmann::json payload) {
+  log::debug("switch", "call event", {log::kv("type", type), log::kv("call", call.id)});
   if (ports_.emit) ports_.emit(type, call.id, payload);
 }
 
@@ -497,6 +498,7 @@ void B2bua::end_call(CallId id, EndCause cause) {
 }
 
 void B2bua::emit_event(std::string_view type, CallId call, const nlohmann::json& payload) {
+  log::debug("switch", "call event", {log::kv("type", type), log::kv("call", call)});
   if (ports_.emit) ports_.emit(type, call, payload);
 }
 
