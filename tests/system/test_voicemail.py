@@ -3,7 +3,9 @@ sends to box 1002, hears the greeting and the beep, speaks (SIPp plays a G.711
 A-law recording from a pcap) and hangs up. The message is kept, announced by a
 `voicemail.message` event, listed by the API with its caller and a plausible
 duration, and its WAV downloads and is not silence (sox). Deleting it removes the
-row and the file."""
+row and the file. A second caller reaches a box through an IVR voicemail node and
+stays silent after speaking: the silence ends the message and hotline hangs up
+after its goodbye."""
 
 import json
 import sqlite3
@@ -91,10 +93,15 @@ Max-Forwards: 70
 Content-Length: 0
 
   ]]></send>
-  <!-- The caller listens to the (short) greeting and the beep, then speaks. -->
-  <pause milliseconds="2500"/>
+  <!-- The caller listens to the greeting and the beep, then speaks. -->
+  <pause milliseconds="LISTEN_MS"/>
   <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
-  <pause milliseconds="7500"/>
+ENDING
+</scenario>
+""".replace("PCAP", PCAP)
+
+# The caller hangs up once the recording has played.
+HANG_UP = """  <pause milliseconds="7500"/>
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -108,8 +115,22 @@ Content-Length: 0
 
   ]]></send>
   <recv response="200"/>
-</scenario>
-""".replace("PCAP", PCAP)
+"""
+
+# The caller stays on the line, silent once the recording has played, until hotline
+# hangs up.
+WAIT_FOR_BYE = """  <recv request="BYE" timeout="40000"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+  ]]></send>
+"""
 
 CALLS = """
 media: { address: 127.0.0.1, rtp_ports: 31000-31999 }
@@ -132,17 +153,21 @@ def sox_rms(path):
     return float(stats["RMS     amplitude"]), float(stats["Length (seconds)"]), stats
 
 
-def test_a_caller_leaves_a_message_listed_and_downloadable(serve, tmp_path):
-    server, port, _ = serve(extra=sip_extra(qualify="0s") + CALLS)
-    scenario = tmp_path / "voicemail-caller.xml"
-    scenario.write_text(SCENARIO)
+def call(tmp_path, number, listen_ms, ending, media_port=32100):
+    scenario = tmp_path / f"voicemail-caller-{number}.xml"
+    scenario.write_text(SCENARIO.replace("LISTEN_MS", str(listen_ms)).replace("ENDING", ending))
     sipp = subprocess.run(
         ["sipp", "127.0.0.1:5060", "-sf", str(scenario), "-t", "u1", "-i", "127.0.0.1",
-         "-p", "0", "-m", "1", "-s", "500", "-au", "1001", "-ap", "pw-1001",
-         "-auth_uri", "500@127.0.0.1:5060", "-mp", "32100", "-timeout", "60s",
+         "-p", "0", "-m", "1", "-s", number, "-au", "1001", "-ap", "pw-1001",
+         "-auth_uri", f"{number}@127.0.0.1:5060", "-mp", str(media_port), "-timeout", "60s",
          "-timeout_error", "-nostdin"],
         capture_output=True, text=True, timeout=90, cwd=tmp_path)
     assert sipp.returncode == 0, sipp.stdout + sipp.stderr
+
+
+def test_a_caller_leaves_a_message_listed_and_downloadable(serve, tmp_path):
+    server, port, _ = serve(extra=sip_extra(qualify="0s") + CALLS)
+    call(tmp_path, "500", 2500, HANG_UP)
     server.wait_for("msg=message")  # stored (after the hang-up finalised the file)
 
     status, ctype, body = http_get(port, "/api/v1/voicemail?box=1002")
@@ -189,3 +214,34 @@ def test_a_caller_leaves_a_message_listed_and_downloadable(serve, tmp_path):
     event = json.loads(rows[-1][1])
     assert event["box"] == "1002" and event["caller"] == "1001"
     assert event["ended_by"] == "hangup" and event["id"] == m["id"]
+
+
+def test_silence_ends_the_message_and_hotline_says_goodbye(serve, tmp_path):
+    """Through an IVR voicemail node and the default greeting; the caller speaks,
+    then stays silent: 3 s of silence end the message, hotline says goodbye and
+    hangs up."""
+    flows = tmp_path / "vm.yaml"
+    flows.write_text("flows:\n  mailbox:\n    start: box\n    nodes:\n"
+                     "      box: { type: voicemail, box: general }\n")
+    server, port, _ = serve(extra=sip_extra(qualify="0s") + f"""
+media: {{ address: 127.0.0.1, rtp_ports: 31000-31999 }}
+dialplan:
+  - {{ name: menu, number: "600", to: {{ ivr: mailbox }} }}
+ivr: {{ files: ["{flows}"] }}
+voicemail: {{ silence: 3s }}
+""")
+    call(tmp_path, "600", 4000, WAIT_FOR_BYE)  # passes only if hotline sent the BYE
+    server.wait_for("msg=message")
+    status, _, body = http_get(port, "/api/v1/voicemail?box=general")
+    assert status == 200, body
+    (m,) = json.loads(body)["messages"]
+    # ~7 s of speech and the 3 s of silence that ended it.
+    assert 9.0 <= m["duration_s"] <= 13.0, m
+    server.stop()
+    db = sqlite3.connect(tmp_path / "data" / "hotline.db")
+    rows = db.execute("SELECT type, payload FROM events WHERE type IN ('voicemail.message', "
+                      "'call.ended', 'ivr.ended') ORDER BY seq").fetchall()
+    assert [t for t, _ in rows] == ["ivr.ended", "voicemail.message", "call.ended"], rows
+    assert json.loads(rows[0][1])["to"] == "voicemail:general"
+    assert json.loads(rows[1][1])["ended_by"] == "silence"
+    assert json.loads(rows[2][1])["cause"] == "ivr-hangup"
