@@ -323,7 +323,7 @@ void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& r
   if (endpoint_observer_) endpoint_observer_(call.id, answer->id);
   call.caller_answer_sdp = std::move(answer->sdp);
   if (ivr) {
-    if (!answer_caller(call)) return;
+    if (route.rule->early_media ? !early_media(call) : !answer_caller(call)) return;
     return start_ivr(call, route.target.name);
   }
   if (queue) {
@@ -624,6 +624,21 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
   ring_failed(call, busy ? EndCause::kRejected : EndCause::kUnavailable, busy ? 486 : 480);
 }
 
+bool B2bua::early_media(Call& call) {
+  sip::Reply progress;
+  progress.status = 183;
+  progress.reason = "Session Progress";
+  progress.contact = config_.contact;
+  progress.content = sdp_content(call.caller_answer_sdp);
+  if (auto st = dialogs_->respond(call.inbound_txn, progress); !st) {
+    end(call, EndCause::kFailed, 500);
+    return false;
+  }
+  call.ringing_sent = true;  // the caller hears the prompts, not a ringback
+  emit(call, "call.early_media", {});
+  return true;
+}
+
 bool B2bua::answer_caller(Call& call) {
   sip::Reply ok;
   ok.contact = config_.contact;
@@ -719,10 +734,15 @@ void B2bua::run_ivr(Call& call, std::vector<cc::ivr::Command> commands) {
               }
             } else if constexpr (std::is_same_v<T, ivr::RouteToQueue>) {
               emit(call, "ivr.ended", {{"to", "queue:" + c.queue}});
-              if (!enqueue_call(call, c)) end(call, EndCause::kRejected);
+              // (A flow in early media is answered when it hands the call on.)
+              if (call.answered || answer_caller(call)) {
+                if (!enqueue_call(call, c)) end(call, EndCause::kRejected);
+              }
             } else if constexpr (std::is_same_v<T, ivr::RouteToVoicemail>) {
               emit(call, "ivr.ended", {{"to", "voicemail:" + c.box}});
-              if (!ports_.voicemail || !ports_.voicemail(id, c)) end(call, EndCause::kRejected);
+              if (call.answered || answer_caller(call)) {
+                if (!ports_.voicemail || !ports_.voicemail(id, c)) end(call, EndCause::kRejected);
+              }
             } else if constexpr (std::is_same_v<T, ivr::Hangup>) {
               emit(call, "ivr.ended", {{"to", "hangup"}, {"cause", c.cause}});
               end(call, EndCause::kIvrHangup);

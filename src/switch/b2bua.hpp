@@ -354,6 +354,8 @@ class B2bua final : public sip::DialogUser {
   void on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& response);
   // Answers the caller's INVITE with our SDP; false (and the call ended) on failure.
   bool answer_caller(Call& call);
+  // 183 Session Progress with our SDP: prompts play before the answer.
+  bool early_media(Call& call);
   void start_ivr(Call& call, const std::string& flow_name);
   // Feeds the session and carries out what it asks; may end the call.
   void ivr_event(Call& call, const cc::ivr::Event& event);

@@ -280,5 +280,52 @@ TEST_F(B2buaIvrTest, AMissingFlowFailsTheCall) {
   EXPECT_EQ(b2bua->active_calls(), 0u);
 }
 
+TEST_F(B2buaIvrTest, EarlyMediaPlaysThePromptsBeforeTheAnswer) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  ASSERT_TRUE(alice.layer->invite(call_to("102")).has_value());
+  advance(std::chrono::milliseconds(10));
+  // 183 with hotline's SDP, no answer yet; the greeting plays.
+  const UserCall* progress = alice.user.last(UserCall::Type::kResponse);
+  ASSERT_NE(progress, nullptr);
+  EXPECT_EQ(progress->status, 183);
+  EXPECT_NE(progress->body.find("c=IN IP4 127.0.0.1"), std::string::npos) << progress->body;
+  EXPECT_EQ(final_status(alice), 0);
+  ASSERT_NE(last("call.early_media"), nullptr);
+  EXPECT_EQ(last("call.answered"), nullptr);
+  ASSERT_EQ(plays.size(), 1u);
+  finish_prompt();
+  answer_with(bob, 200);
+  press('1');  // keys work in early media too
+  // Bob answers: now the caller's INVITE gets its 200, once.
+  EXPECT_EQ(final_status(alice), 200);
+  ASSERT_NE(last("call.connected"), nullptr);
+  std::size_t oks = 0;
+  for (const UserCall& c : alice.user.calls) {
+    oks += c.type == UserCall::Type::kResponse && c.status == 200 ? 1 : 0;
+  }
+  EXPECT_EQ(oks, 1u);
+}
+
+TEST_F(B2buaIvrTest, AnEarlyMediaFlowThatHangsUpRefusesTheCall) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  ASSERT_TRUE(alice.layer->invite(call_to("102")).has_value());
+  advance(std::chrono::milliseconds(10));
+  finish_prompt();
+  press('3');                           // the menu's hang-up choice
+  EXPECT_EQ(final_status(alice), 480);  // never answered: a final response, no BYE
+  EXPECT_EQ(last("call.ended")->payload["cause"], "ivr-hangup");
+  EXPECT_EQ(last("call.ended")->payload["answered"], false);
+}
+
+TEST_F(B2buaIvrTest, AnEarlyMediaFlowIsAnsweredWhenItQueuesTheCall) {
+  b2bua->set_endpoint_observer([this](CallId, media::EndpointId ep) { caller_endpoint = ep; });
+  ASSERT_TRUE(alice.layer->invite(call_to("102")).has_value());
+  advance(std::chrono::milliseconds(10));
+  finish_prompt();
+  press('2');
+  EXPECT_EQ(final_status(alice), 200);
+  ASSERT_EQ(queued.size(), 1u);
+}
+
 }  // namespace
 }  // namespace hotline::sw

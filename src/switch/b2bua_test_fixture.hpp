@@ -44,6 +44,7 @@ dialplan:
   - { name: support, number: "200", to: { queue: support } }
   - { name: menu, number: "100", to: { ivr: menu } }
   - { name: broken menu, number: "101", to: { ivr: gone } }
+  - { name: early menu, number: "102", to: { ivr: menu }, early_media: true }
 )";
 
 inline constexpr const char* kFlows = R"(

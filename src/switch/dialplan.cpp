@@ -284,8 +284,8 @@ DialPlan read_dial_plan(const ConfigNode& dialplan, const ConfigNode& numbering,
   std::size_t position = 0;
   for (const ConfigNode& node : dialplan.items()) {
     ++position;
-    if (!node.expect_keys(
-            {"name", "number", "caller", "from", "to", "source", "strip", "prepend"})) {
+    if (!node.expect_keys({"name", "number", "caller", "from", "to", "source", "strip", "prepend",
+                           "early_media"})) {
       continue;
     }
     DialRule r;
@@ -325,6 +325,10 @@ DialPlan read_dial_plan(const ConfigNode& dialplan, const ConfigNode& numbering,
     node.read_string("prepend", r.prepend);
     if ((node.has("strip") || node.has("prepend")) && r.target.kind != Target::Kind::kTrunk) {
       node.error("strip and prepend apply to trunk targets only");
+    }
+    node.read_bool("early_media", r.early_media);
+    if (r.early_media && r.target.kind != Target::Kind::kIvr) {
+      node.child("early_media").error("early_media applies to ivr targets only");
     }
     rules.push_back(std::move(r));
     rule_nodes.push_back(node);

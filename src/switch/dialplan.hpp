@@ -56,6 +56,9 @@ struct DialRule {
   // text put before it ("strip: 1, prepend: '+44'").
   int strip = 0;
   std::string prepend;
+  // IVR targets: the prompts play as early media (183 with SDP) and the call is
+  // answered only when the flow hands it on (to a device, a queue, voicemail).
+  bool early_media = false;
 };
 
 // The call as the dial plan sees it.

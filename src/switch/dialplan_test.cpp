@@ -160,6 +160,9 @@ dialplan:
   - number: "1001"
     to: { queue: sales }
     strip: 1
+  - number: "1004"
+    to: { queue: sales }
+    early_media: true
   - to: { ivr: demo }
   - number: "1002"
     to: extension
@@ -172,7 +175,8 @@ dialplan:
         "reject needs a SIP status 400..699", "a rule needs 'to'", "give exactly one target",
         "from 'pstn': write extension, trunk or trunk:<name>",
         "strip and prepend apply to trunk targets only",
-        "'rule 10' matches every call, so the 1 rule(s) after it can never match"}) {
+        "early_media applies to ivr targets only",
+        "'rule 11' matches every call, so the 1 rule(s) after it can never match"}) {
     EXPECT_NE(all.find(expect), std::string::npos) << expect << "\n in:\n" << all;
   }
   for (const auto& e : l.errors.all()) EXPECT_GT(e.line, 0) << e.to_string();
