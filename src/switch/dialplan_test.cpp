@@ -174,8 +174,7 @@ dialplan:
         "prefix needs a non-empty string", "'12ab' is not a number",
         "reject needs a SIP status 400..699", "a rule needs 'to'", "give exactly one target",
         "from 'pstn': write extension, trunk or trunk:<name>",
-        "strip and prepend apply to trunk targets only",
-        "early_media applies to ivr targets only",
+        "strip and prepend apply to trunk targets only", "early_media applies to ivr targets only",
         "'rule 11' matches every call, so the 1 rule(s) after it can never match"}) {
     EXPECT_NE(all.find(expect), std::string::npos) << expect << "\n in:\n" << all;
   }
