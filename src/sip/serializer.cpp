@@ -121,6 +121,17 @@ std::string MessageBuilder::serialize() const {
   return out;
 }
 
+int MessageBuilder::status_code() const {
+  const std::string& code = start_line_[1];
+  if (request_ || code.size() != 3) return 0;
+  int v = 0;
+  for (char c : code) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
 ParseResult MessageBuilder::build(const ParseOptions& options) const {
   return parse_message(serialize(), options);
 }

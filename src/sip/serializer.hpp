@@ -45,6 +45,9 @@ class MessageBuilder {
   ParseResult build(const ParseOptions& options = {}) const;
 
   const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+  bool is_response() const { return !request_; }
+  // A response's status code (0 for a request or a code that is not 3 digits).
+  int status_code() const;
 
  private:
   MessageBuilder() = default;

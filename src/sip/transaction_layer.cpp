@@ -207,6 +207,32 @@ void TransactionLayer::transport_failed(const Peer& peer) {
 }
 
 Status TransactionLayer::respond(TransactionId id, const MessageBuilder& response) {
+  // A non-INVITE response is only sent and kept for retransmissions: it needs no
+  // parse (responses are the bulk of a registrar's work), only its essential
+  // headers. INVITE responses are parsed: their To tag and status drive the dialog
+  // and ACK matching. A builder that fails the quick check gets the full parse,
+  // which says what is wrong.
+  const auto complete = [&response] {
+    unsigned seen = 0;
+    for (const auto& [name, value] : response.headers()) {
+      switch (header_id(name)) {
+        case HeaderId::kVia: seen |= 1; break;
+        case HeaderId::kFrom: seen |= 2; break;
+        case HeaderId::kTo: seen |= 4; break;
+        case HeaderId::kCallId: seen |= 8; break;
+        case HeaderId::kCSeq: seen |= 16; break;
+        default: break;
+      }
+    }
+    return seen == 31;
+  };
+  const int status = response.status_code();
+  if (const Transaction* t = find(id);
+      t != nullptr && complete() && t->kind == TransactionKind::kNonInviteServer &&
+      t->state != TransactionState::kTerminated && status >= 100 && status <= 699) {
+    Entry entry(*this);
+    return server_respond(*find(id), status, response.serialize(), {});
+  }
   auto built = response.build();
   if (!built) {
     return fail(ErrorCode::kInvalidArgument, "response does not parse: " + built.error().reason);
@@ -226,7 +252,9 @@ Status TransactionLayer::respond(TransactionId id, Message response) {
   if (!response.is_response() || response.status_code() < 100 || response.status_code() > 699) {
     return fail(ErrorCode::kInvalidArgument, "not a response with a status in 100..699");
   }
-  return server_respond(*t, std::move(response));
+  const int status = response.status_code();
+  const std::string to_tag(response.to().tag().value_or(""));
+  return server_respond(*t, status, std::string(response.wire()), to_tag);
 }
 
 Result<MessageBuilder> TransactionLayer::response_for(TransactionId id, int status,

@@ -160,7 +160,8 @@ class TransactionLayer {
   void on_ack(const Message& ack, const Peer& source, const std::string& key);
   void on_cancel(Transaction& cancel);
   void retransmitted(Transaction& t);
-  Status server_respond(Transaction& t, Message response);
+  // `wire` is the serialized response; `to_tag` its To tag (read for INVITE).
+  Status server_respond(Transaction& t, int status, std::string wire, std::string_view to_tag);
   void server_timer(Transaction& t, TimerName name);
   void reject_overload(const Message& request, const Peer& source);
 

@@ -115,7 +115,9 @@ void TransactionLayer::on_cancel(Transaction& cancel) {
   auto response = make_response(*cancel.request, cancel.source, invite ? 200 : 481,
                                 invite ? "OK" : "Call/Transaction Does Not Exist", random_hex())
                       .build();
-  if (response) (void)server_respond(cancel, std::move(*response));
+  if (response) {
+    (void)server_respond(cancel, response->status_code(), std::string(response->wire()), {});
+  }
   if (invite != nullptr && invite->state == TransactionState::kProceeding) {
     const Transaction* c = find(cancel_id);
     tu_.on_cancel(invite->id, cancel_id, *c->request);
@@ -134,8 +136,8 @@ void TransactionLayer::retransmitted(Transaction& t) {
   if (resend && !t.last_response.empty()) sender_.send(t.peer, t.last_response);
 }
 
-Status TransactionLayer::server_respond(Transaction& t, Message response) {
-  const int status = response.status_code();
+Status TransactionLayer::server_respond(Transaction& t, int status, std::string wire,
+                                        std::string_view to_tag) {
   const auto refuse = [&] {
     return fail(ErrorCode::kFailedPrecondition, fmt::format("transaction {} is {}: cannot send {}",
                                                             t.id, to_string(t.state), status));
@@ -144,16 +146,16 @@ Status TransactionLayer::server_respond(Transaction& t, Message response) {
     if (t.state == TransactionState::kAccepted) {
       // RFC 6026 §7.1: further 2xx from the TU (its retransmissions) go straight out.
       if (status < 200 || status >= 300) return refuse();
-      sender_.send(t.peer, std::string(response.wire()));
+      sender_.send(t.peer, std::move(wire));
       return {};
     }
     if (t.state != TransactionState::kProceeding) return refuse();
     disarm(t, TimerName::kTrying100);
     t.last_status = status;
-    t.last_response = std::string(response.wire());
+    t.last_response = std::move(wire);
     sender_.send(t.peer, t.last_response);
     if (status < 200) return {};
-    t.response_to_tag = to_tag_of(response);  // an RFC 2543 ACK carries this tag
+    t.response_to_tag = std::string(to_tag);  // an RFC 2543 ACK carries this tag
     if (status < 300) {
       set_state(t, TransactionState::kAccepted);
       arm(t, TimerName::kL, 64 * config_.t1);
@@ -169,7 +171,7 @@ Status TransactionLayer::server_respond(Transaction& t, Message response) {
     return refuse();
   }
   t.last_status = status;
-  t.last_response = std::string(response.wire());
+  t.last_response = std::move(wire);
   sender_.send(t.peer, t.last_response);
   if (status < 200) {
     set_state(t, TransactionState::kProceeding);
