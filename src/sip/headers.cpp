@@ -64,25 +64,6 @@ constexpr std::array<NameEntry, 41> kNames{{
     {"WWW-Authenticate", HeaderId::kWwwAuthenticate},
 }};
 
-// kNames is sorted by first letter; each letter's run is found without scanning
-// the whole table (header_id runs for every header of every message).
-struct Bucket {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-};
-
-constexpr std::array<Bucket, 26> make_buckets() {
-  std::array<Bucket, 26> out{};
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    auto letter = static_cast<std::size_t>(detail::ascii_lower(kNames[i].name[0]) - 'a');
-    if (out[letter].end == 0) out[letter].begin = i;
-    out[letter].end = i + 1;
-  }
-  return out;
-}
-
-constexpr std::array<Bucket, 26> kBuckets = make_buckets();
-
 // Case-insensitive compare against a known name `a`: the bytes may differ only in
 // the 0x20 bit, and only where `a` has a letter. Cheaper than lower-casing both.
 bool token_iequals(std::string_view a, std::string_view b) {
@@ -94,6 +75,27 @@ bool token_iequals(std::string_view a, std::string_view b) {
   }
   return true;
 }
+
+// A hash of a header name that is collision-free over kNames (checked at compile
+// time): header_id() runs for every header of every message.
+constexpr std::size_t kNameSlotCount = 128;
+constexpr std::size_t name_hash(std::string_view name) {
+  return (name.size() * 39 + static_cast<std::size_t>(detail::ascii_lower(name.front())) * 45 +
+          static_cast<std::size_t>(detail::ascii_lower(name.back()))) &
+         (kNameSlotCount - 1);
+}
+
+constexpr std::array<std::uint8_t, kNameSlotCount> make_name_slots() {
+  std::array<std::uint8_t, kNameSlotCount> out{};
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    const std::size_t h = name_hash(kNames[i].name);
+    if (out[h] != 0) throw "two header names share a hash slot: change name_hash()";
+    out[h] = static_cast<std::uint8_t>(i + 1);
+  }
+  return out;
+}
+
+constexpr std::array<std::uint8_t, kNameSlotCount> kNameSlots = make_name_slots();
 
 HeaderId compact_id(char c) {
   switch (detail::ascii_lower(c)) {
@@ -149,14 +151,11 @@ Status check_qvalue(std::string_view q) {
 HeaderId header_id(std::string_view name) {
   if (name.size() == 1) return compact_id(name[0]);
   if (name.empty()) return HeaderId::kUnknown;
-  const char first = detail::ascii_lower(name[0]);
-  if (first < 'a' || first > 'z') return HeaderId::kUnknown;
-  const Bucket b = kBuckets[static_cast<std::size_t>(first - 'a')];
-  for (std::size_t i = b.begin; i < b.end; ++i) {
-    if (kNames[i].name.size() == name.size() && token_iequals(kNames[i].name, name)) {
-      return kNames[i].id;
-    }
-  }
+  // One candidate per (length, first letter, last letter), then one comparison.
+  const std::uint8_t slot = kNameSlots[name_hash(name)];
+  if (slot == 0) return HeaderId::kUnknown;
+  const NameEntry& e = kNames[slot - 1u];
+  if (e.name.size() == name.size() && token_iequals(e.name, name)) return e.id;
   return HeaderId::kUnknown;
 }
 
@@ -328,12 +327,26 @@ Result<std::string_view> parse_call_id(std::string_view value) {
   return s;
 }
 
+namespace {
+constexpr std::array<bool, 256> make_list_special() {
+  std::array<bool, 256> t{};
+  t['"'] = t['<'] = t[','] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kListSpecial = make_list_special();
+}  // namespace
+
 bool ListCursor::next(std::string_view& out) {
   while (!done_) {
     bool quoted = false;
     bool angle = false;
     std::size_t i = pos_;
     for (; i < value_.size(); ++i) {
+      if (!quoted && !angle) {
+        // Most of a value is plain text: skip to the next character that matters.
+        while (i < value_.size() && !kListSpecial[static_cast<unsigned char>(value_[i])]) ++i;
+        if (i >= value_.size()) break;
+      }
       char c = value_[i];
       if (quoted) {
         if (c == '\\') {
