@@ -57,21 +57,28 @@ Peer response_destination(const Via& top, const Peer& source) {
 }
 
 std::string stamp_via(const Via& top, const Peer& source) {
-  std::string out =
-      fmt::format("{}/{}/{} {}", top.protocol_name, top.protocol_version, top.transport, top.host);
-  if (top.port) out += fmt::format(":{}", *top.port);
+  // Runs for every response: appends, no formatting library.
+  std::string out;
+  out.reserve(top.text.size() + source.remote.address.size() + 24);
+  out.append(top.protocol_name).push_back('/');
+  out.append(top.protocol_version).push_back('/');
+  out.append(top.transport).push_back(' ');
+  out.append(top.host);
+  if (top.port) out.append(":").append(std::to_string(*top.port));
   const bool wants_rport = top.rport().has_value() && top.rport()->empty();
   const bool add_received =
       !top.received() && (strip_brackets(top.host) != source.remote.address || wants_rport);
-  for (const Param& p : top.params.all()) {
-    if (iequals(p.name, "rport") && wants_rport) {
-      out += fmt::format(";rport={}", source.remote.port);
+  std::size_t pos = 0;
+  Param p;
+  while (top.params.next(pos, p)) {
+    if (wants_rport && iequals(p.name, "rport")) {
+      out.append(";rport=").append(std::to_string(source.remote.port));
       continue;
     }
-    out += fmt::format(";{}", p.name);
-    if (p.has_value) out += fmt::format("={}", p.value);
+    out.append(";").append(p.name);
+    if (p.has_value) out.append("=").append(p.value);
   }
-  if (add_received) out += fmt::format(";received={}", source.remote.address);
+  if (add_received) out.append(";received=").append(source.remote.address);
   return out;
 }
 

@@ -1,7 +1,5 @@
 #include "sip/registrar.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <optional>
 
@@ -130,8 +128,12 @@ RegisterOutcome Registrar::handle(const Message& request, const Peer& source,
   // 200 lists every current binding with its remaining time (§10.3 step 8).
   for (const Binding& b : location_.lookup(aor)) {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(b.expires_at - now).count();
-    std::string value = fmt::format("<{}>;expires={}", b.contact, std::max<std::int64_t>(left, 0));
-    if (!b.instance_id.empty()) value += fmt::format(";+sip.instance=\"{}\"", b.instance_id);
+    std::string value;
+    value.reserve(b.contact.size() + 24);
+    value.append("<").append(b.contact).append(">;expires=");
+    value.append(std::to_string(std::max<std::int64_t>(left, 0)));
+    if (!b.instance_id.empty())
+      value.append(";+sip.instance=\"").append(b.instance_id).append("\"");
     out.headers.emplace_back("Contact", std::move(value));
   }
   if (!path.empty() && !contacts.star) out.headers.emplace_back("Path", path);
