@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_set>
 
 #include "common/log.hpp"
 
@@ -136,6 +137,34 @@ void LocationWriter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void LocationWriter::coalesce(std::vector<Change>& batch) {
+  // Only the last change of a row (tenant, AOR, contact: the primary key) decides
+  // what the row holds after the batch, and rows are independent: keep the last
+  // change per row, in the order those last changes were handed over. A phone
+  // refreshing many times within one batch costs one row write.
+  if (batch.size() < 2) return;
+  std::unordered_set<std::string> seen;
+  seen.reserve(batch.size());
+  std::vector<Change> kept;
+  kept.reserve(batch.size());
+  for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+    std::string key;
+    if (const auto* row = std::get_if<ContactRow>(&*it)) {
+      key.append(row->tenant_id).push_back('\0');
+      key.append(row->aor).push_back('\0');
+      key.append(row->contact);
+    } else {
+      const Remove& r = std::get<Remove>(*it);
+      key.append(r.tenant).push_back('\0');
+      key.append(r.aor).push_back('\0');
+      key.append(r.contact);
+    }
+    if (seen.insert(std::move(key)).second) kept.push_back(std::move(*it));
+  }
+  std::reverse(kept.begin(), kept.end());
+  batch = std::move(kept);
+}
+
 void LocationWriter::run() {
   LocationRepository repo(*db_);
   std::vector<Change> batch;
@@ -152,6 +181,8 @@ void LocationWriter::run() {
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
     }
+    const std::size_t handed_over = batch.size();
+    coalesce(batch);
     Status st = [&]() -> Status {
       auto tx = Transaction::begin(*db_);
       if (!tx) return std::unexpected(tx.error());
@@ -165,15 +196,15 @@ void LocationWriter::run() {
       return tx->commit();
     }();
     if (st) {
-      writes_.inc(batch.size());
+      writes_.inc(handed_over);
     } else {
-      errors_.inc(batch.size());
+      errors_.inc(handed_over);
       log::error("store", "cannot write registrar contacts; batch dropped",
-                 {log::kv("changes", batch.size()), log::kv("error", st.error().message)});
+                 {log::kv("changes", handed_over), log::kv("error", st.error().message)});
     }
     {
       std::lock_guard lock(mu_);
-      done_ += batch.size();
+      done_ += handed_over;
     }
     progress_.notify_all();
     batch.clear();

@@ -6,8 +6,9 @@
 // Thread-safety: LocationRepository is bound to one Database (one thread at a
 // time). LocationWriter's upsert()/remove()/flush()/stop() may be called from any
 // thread.
-// Invariants (LocationWriter): changes are applied in the order they were handed
-// over; each drained batch is one transaction; a batch that fails is logged,
+// Invariants (LocationWriter): the database ends up as if changes were applied in
+// the order they were handed over (within a batch only each row's last change is
+// written); each drained batch is one transaction; a batch that fails is logged,
 // counted in hotline_sip_location_write_errors_total and dropped (the in-memory
 // location service stays authoritative; the next refresh writes the row again).
 #pragma once
@@ -87,6 +88,7 @@ class LocationWriter {
     std::string tenant, aor, contact;
   };
   using Change = std::variant<ContactRow, Remove>;
+  static void coalesce(std::vector<Change>& batch);
 
   void push(Change c);
   void run();

@@ -104,6 +104,33 @@ TEST_P(LocationRepositoryTest, WriterAppliesChangesInOrder) {
   EXPECT_EQ(metrics.counter("hotline_sip_location_writes_total", "").value(), 52u);
 }
 
+TEST_P(LocationRepositoryTest, WriterKeepsTheLastChangeOfEachRow) {
+  // Refreshes of two phones interleaved (the writer may see them in one batch and
+  // write each row once): the database must hold each row's last change.
+  auto db = open_database(url());
+  ASSERT_TRUE(db) << db.error().describe();
+  MetricsRegistry metrics;
+  LocationWriter writer(std::move(*db), metrics);
+  for (int i = 0; i < 20; ++i) {
+    writer.upsert(row("1001", "sip:a@192.0.2.1", 2000 + i));
+    writer.upsert(row("1002", "sip:b@192.0.2.2", 3000 + i));
+  }
+  writer.remove("default", "1002", "sip:b@192.0.2.2");
+  writer.upsert(row("1001", "sip:a@192.0.2.1", 9000));
+  writer.remove("default", "1003", "sip:never@192.0.2.3");
+  writer.upsert(row("1003", "sip:c@192.0.2.3", 4000));
+  writer.flush();
+  LocationRepository repo(store_->database());
+  auto loaded = repo.load("default", at(0));
+  ASSERT_TRUE(loaded) << loaded.error().describe();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[0].contact, "sip:a@192.0.2.1");
+  EXPECT_EQ((*loaded)[0].expires_at, at(9000));
+  EXPECT_EQ((*loaded)[1].contact, "sip:c@192.0.2.3");
+  writer.stop();
+  EXPECT_EQ(metrics.counter("hotline_sip_location_writes_total", "").value(), 44u);
+}
+
 HOTLINE_INSTANTIATE_BACKENDS(LocationRepositoryTest);
 
 }  // namespace
