@@ -112,7 +112,8 @@ store::ContactRow to_row(const sip::Binding& b, const std::string& tenant) {
 
 SipService::SipService(boost::asio::io_context& loop, const Clock& clock, const SipConfig& config,
                        const std::vector<Extension>& extensions, std::string tenant,
-                       MetricsRegistry& metrics, store::LocationWriter* writer)
+                       MetricsRegistry& metrics, store::LocationWriter* writer,
+                       sip::MessageSender* wire)
     : loop_(loop),
       clock_(clock),
       config_(config),
@@ -120,8 +121,8 @@ SipService::SipService(boost::asio::io_context& loop, const Clock& clock, const 
       writer_(writer),
       random_(seed()),
       transport_(loop, transport_options(config), metrics),
-      dialogs_(transport_, *this, clock, transaction_config(config, random_),
-               dialog_config(config)),
+      wire_(wire != nullptr ? *wire : static_cast<sip::MessageSender&>(transport_)),
+      dialogs_(wire_, *this, clock, transaction_config(config, random_), dialog_config(config)),
       timer_(loop),
       qualify_timer_(loop),
       location_(clock),
@@ -246,7 +247,7 @@ void SipService::on_message(sip::Message&& m, const sip::Peer& from) {
       auto b = sip::make_response(m, from, 401, std::string(sip::reason_phrase(401)), to_tag(m));
       for (const std::string& c : auth.challenges) b.add_header("WWW-Authenticate", c);
       if (!config_.server_header.empty()) b.add_header("Server", config_.server_header);
-      transport_.send(sip::response_destination(m.vias().front(), from), b.serialize());
+      wire_.send(sip::response_destination(m.vias().front(), from), b.serialize());
       return;
     }
   }
@@ -257,7 +258,18 @@ void SipService::on_message(sip::Message&& m, const sip::Peer& from) {
 std::string SipService::to_tag(const sip::Message& request) {
   // A stable To tag per dialog-less request: the same answer for a retransmission
   // that slipped past the transaction (the layer absorbs the others).
-  return fmt::format("hl{:x}", std::hash<std::string_view>{}(request.call_id()) & 0xffffffffULL);
+  // Runs for every response: no formatting library.
+  std::uint64_t h = std::hash<std::string_view>{}(request.call_id()) & 0xffffffffULL;
+  char text[16];
+  char* end = text + sizeof text;
+  char* p = end;
+  do {
+    *--p = "0123456789abcdef"[h & 0xF];
+    h >>= 4;
+  } while (h != 0);
+  std::string tag = "hl";
+  tag.append(p, end);
+  return tag;
 }
 
 void SipService::arm_timer() {

@@ -41,10 +41,12 @@ class SipService final : private sip::DialogUser {
  public:
   using EventSink = std::function<void(std::string type, nlohmann::json payload)>;
 
-  // REQUIRES: clock, config, metrics and writer (when not null) outlive the service.
+  // REQUIRES: clock, config, metrics, writer and wire (when not null) outlive the
+  // service. Messages go out through `wire` when it is given (tests: an in-memory
+  // network that feeds answers back through receive()), else through the sockets.
   SipService(boost::asio::io_context& loop, const Clock& clock, const SipConfig& config,
              const std::vector<Extension>& extensions, std::string tenant, MetricsRegistry& metrics,
-             store::LocationWriter* writer);
+             store::LocationWriter* writer, sip::MessageSender* wire = nullptr);
   ~SipService() override;
 
   // Bindings read from storage before start(); expired ones are skipped.
@@ -53,6 +55,8 @@ class SipService final : private sip::DialogUser {
   Status start();
   void stop();
   std::vector<sip::Peer> listeners() const { return transport_.listeners(); }
+  // A parsed message from `from`, as the transport hands it over.
+  void receive(sip::Message&& m, const sip::Peer& from) { on_message(std::move(m), from); }
 
   // The users allowed to register (SIGHUP reload).
   void set_extensions(const std::vector<Extension>& extensions);
@@ -114,6 +118,7 @@ class SipService final : private sip::DialogUser {
   store::LocationWriter* writer_;
   std::mt19937_64 random_;
   sip::SipTransport transport_;
+  sip::MessageSender& wire_;  // transport_, or the one given for tests
   sip::DialogLayer dialogs_;
   sip::DialogUser* calls_ = nullptr;
   std::function<std::optional<MonoTime>()> calls_deadline_;
