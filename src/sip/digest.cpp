@@ -247,10 +247,21 @@ Result<std::string> digest_authorization(const DigestChallenge& challenge,
 DigestServer::DigestServer(const Clock& clock, Options options, std::string secret)
     : clock_(clock), options_(std::move(options)), secret_(std::move(secret)) {
   if (options_.max_nonces == 0) options_.max_nonces = 1;
+  // The nonce-tag key: the first 128 bits of SHA-256(secret).
+  char hash[2 * EVP_MAX_MD_SIZE];
+  hash_hex(DigestAlgorithm::kSha256, {"nonce-key", secret_}, hash);
+  for (std::size_t w = 0; w < 2; ++w) {
+    std::uint64_t k = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+      const char c = hash[w * 16 + i];
+      k = k << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    key_[w] = k;
+  }
 }
 
 // A nonce is 32 hex characters: its 64-bit serial number, then a 64-bit tag
-// derived from the secret and the serial (SHA-256), so nonces cannot be guessed
+// derived from the secret and the serial (nonce_tag), so nonces cannot be guessed
 // and a nonce is found again without a hash table: slots_[serial - first_serial_].
 std::string DigestServer::challenge(DigestAlgorithm algorithm, bool stale) {
   const MonoTime now = clock_.mono();
@@ -276,17 +287,42 @@ std::string DigestServer::challenge(DigestAlgorithm algorithm, bool stale) {
   return out;
 }
 
+// SipHash-2-4 of the serial under the key derived from the secret: a keyed
+// pseudo-random function, so a tag cannot be produced without the secret, at a
+// fraction of a SHA-256.
 std::uint64_t DigestServer::nonce_tag(std::uint64_t serial) const {
-  char text[20];
-  for (int i = 0; i < 16; ++i) text[i] = kHex[(serial >> (4 * (15 - i))) & 0xF];
-  char hash[2 * EVP_MAX_MD_SIZE];
-  hash_hex(DigestAlgorithm::kSha256, {secret_, std::string_view(text, 16)}, hash);
-  std::uint64_t tag = 0;
-  for (int i = 0; i < 16; ++i) {
-    const char c = hash[i];
-    tag = tag << 4 | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  }
-  return tag;
+  const auto rotl = [](std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); };
+  std::uint64_t v0 = key_[0] ^ 0x736f6d6570736575ULL;
+  std::uint64_t v1 = key_[1] ^ 0x646f72616e646f6dULL;
+  std::uint64_t v2 = key_[0] ^ 0x6c7967656e657261ULL;
+  std::uint64_t v3 = key_[1] ^ 0x7465646279746573ULL;
+  const auto round = [&] {
+    v0 += v1;
+    v1 = rotl(v1, 13);
+    v1 ^= v0;
+    v0 = rotl(v0, 32);
+    v2 += v3;
+    v3 = rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = rotl(v1, 17);
+    v1 ^= v2;
+    v2 = rotl(v2, 32);
+  };
+  const auto absorb = [&](std::uint64_t m) {
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  };
+  absorb(serial);                  // the message: one 8-byte word
+  absorb(std::uint64_t{8} << 56);  // the final block carries the length
+  v2 ^= 0xff;
+  for (int i = 0; i < 4; ++i) round();
+  return v0 ^ v1 ^ v2 ^ v3;
 }
 
 DigestServer::NonceState* DigestServer::find_nonce(std::string_view nonce) {

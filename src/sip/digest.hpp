@@ -132,6 +132,7 @@ class DigestServer {
   const Clock& clock_;
   Options options_;
   std::string secret_;
+  std::uint64_t key_[2] = {0, 0};  // nonce_tag()'s key, derived from secret_
   // Nonces in issue order; slots_[i] is the nonce with serial first_serial_ + i.
   std::deque<NonceState> slots_;
   std::uint64_t first_serial_ = 1;
