@@ -49,6 +49,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/udp_batch.hpp"
 #include "sip/digest.hpp"
 
 namespace {
@@ -77,18 +78,7 @@ struct Options {
   int max_in_flight = 100'000;
 };
 
-sockaddr_in parse_address(const std::string& host_port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  const auto colon = host_port.rfind(':');
-  const std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
-  const int port = colon == std::string::npos ? 0 : std::stoi(host_port.substr(colon + 1));
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    throw std::runtime_error("not an IPv4 address: " + host);
-  }
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  return a;
-}
+using hotline::bench::parse_address;
 
 std::pair<int, int> parse_range(const std::string& text) {
   const auto dash = text.find('-');
@@ -342,20 +332,11 @@ Load::Load(Options o)
 }
 
 int Load::open_socket(const std::string& ip, bool callee, int user) {
+  const hotline::bench::UdpSocket u = hotline::bench::open_udp_socket(ip);
   Socket s;
-  s.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-  if (s.fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-  const int buf = 8 << 20;
-  ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-  ::setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-  sockaddr_in local = parse_address(ip + ":0");
-  if (::bind(s.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-    throw std::runtime_error("bind " + ip + ": " + std::string(std::strerror(errno)));
-  }
-  socklen_t len = sizeof local;
-  ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&local), &len);
+  s.fd = u.fd;
   s.ip = ip;
-  s.port = ntohs(local.sin_port);
+  s.port = u.port;
   s.callee = callee;
   s.user = user;
   sockets_.push_back(s);
@@ -441,33 +422,9 @@ void Load::send_to(int socket, std::string wire, const sockaddr_in& to) {
 }
 
 void Load::flush() {
-  constexpr std::size_t kBatch = 64;
   for (std::size_t s = 0; s < sockets_.size(); ++s) {
-    // To the server.
-    auto& q = pending_[s];
-    std::size_t done = 0;
-    while (done < q.size()) {
-      const std::size_t n = std::min(kBatch, q.size() - done);
-      mmsghdr msgs[kBatch]{};
-      iovec iov[kBatch]{};
-      for (std::size_t i = 0; i < n; ++i) {
-        iov[i].iov_base = q[done + i].data();
-        iov[i].iov_len = q[done + i].size();
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_name = &server_;
-        msgs[i].msg_hdr.msg_namelen = sizeof server_;
-      }
-      const int sent = ::sendmmsg(sockets_[s].fd, msgs, static_cast<unsigned>(n), 0);
-      if (sent <= 0) {
-        if (errno == EAGAIN || errno == ENOBUFS) break;
-        ++send_errors_;
-        done += n;
-        continue;
-      }
-      done += static_cast<std::size_t>(sent);
-    }
-    q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(done));
+    hotline::bench::send_batch(sockets_[s].fd, pending_[s], server_,
+                               send_errors_);  // to the server
     // Answers to wherever the request came from (the server's address anyway).
     auto& r = pending_to_[s];
     for (auto& [wire, to] : r) {
@@ -481,37 +438,19 @@ void Load::flush() {
 }
 
 void Load::receive(std::size_t s, Clock::time_point now) {
-  constexpr std::size_t kBatch = 64;
-  constexpr std::size_t kMax = 4096;
-  static char bufs[kBatch][kMax];
-  static sockaddr_in from[kBatch];
-  for (;;) {
-    mmsghdr msgs[kBatch]{};
-    iovec iov[kBatch]{};
-    for (std::size_t i = 0; i < kBatch; ++i) {
-      iov[i].iov_base = bufs[i];
-      iov[i].iov_len = kMax;
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-    }
-    const int n = ::recvmmsg(sockets_[s].fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;
-    Scan m;
-    for (int i = 0; i < n; ++i) {
-      if (!scan(std::string_view(bufs[i], msgs[i].msg_len), m)) {
-        ++unparsable_;
-        continue;
-      }
-      if (sockets_[s].callee) {
-        on_callee_message(m, s, from[i]);
-      } else {
-        on_caller_message(m, s, now);
-      }
-    }
-    if (static_cast<std::size_t>(n) < kBatch) return;
-  }
+  Scan m;
+  hotline::bench::receive_batches(sockets_[s].fd,
+                                  [&](std::string_view bytes, const sockaddr_in& from) {
+                                    if (!scan(bytes, m)) {
+                                      ++unparsable_;
+                                      return;
+                                    }
+                                    if (sockets_[s].callee) {
+                                      on_callee_message(m, s, from);
+                                    } else {
+                                      on_caller_message(m, s, now);
+                                    }
+                                  });
 }
 
 void Load::start_call(Clock::time_point now) {

@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/udp_batch.hpp"
 #include "sip/digest.hpp"
 #include "sip/message.hpp"
 
@@ -67,18 +68,7 @@ struct Transaction {
   std::string wire;  // what to retransmit
 };
 
-sockaddr_in parse_address(const std::string& host_port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  const auto colon = host_port.rfind(':');
-  const std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
-  const int port = colon == std::string::npos ? 5060 : std::stoi(host_port.substr(colon + 1));
-  if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    throw std::runtime_error("not an IPv4 address: " + host);
-  }
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  return a;
-}
+using hotline::bench::parse_address;
 
 class Load {
  public:
@@ -104,20 +94,8 @@ class Load {
   };
 
   void open_socket() {
-    Socket s;
-    s.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    if (s.fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-    const int buf = 8 << 20;
-    ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    ::setsockopt(s.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-    sockaddr_in local = parse_address(o_.local_ip + ":0");
-    if (::bind(s.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-      throw std::runtime_error("bind: " + std::string(std::strerror(errno)));
-    }
-    socklen_t len = sizeof local;
-    ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&local), &len);
-    s.port = ntohs(local.sin_port);
-    sockets_.push_back(s);
+    const hotline::bench::UdpSocket u = hotline::bench::open_udp_socket(o_.local_ip);
+    sockets_.push_back(Socket{u.fd, u.port});
   }
 
   std::string user_name(int user) const { return std::to_string(user); }
@@ -166,53 +144,14 @@ class Load {
 
   void flush_sends() {
     for (std::size_t s = 0; s < sockets_.size(); ++s) {
-      auto& q = pending_[s];
-      std::size_t done = 0;
-      while (done < q.size()) {
-        constexpr std::size_t kBatch = 64;
-        const std::size_t n = std::min(kBatch, q.size() - done);
-        mmsghdr msgs[kBatch]{};
-        iovec iov[kBatch]{};
-        for (std::size_t i = 0; i < n; ++i) {
-          iov[i].iov_base = q[done + i].data();
-          iov[i].iov_len = q[done + i].size();
-          msgs[i].msg_hdr.msg_iov = &iov[i];
-          msgs[i].msg_hdr.msg_iovlen = 1;
-          msgs[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&server_);
-          msgs[i].msg_hdr.msg_namelen = sizeof server_;
-        }
-        const int sent = ::sendmmsg(sockets_[s].fd, msgs, static_cast<unsigned>(n), 0);
-        if (sent <= 0) {
-          if (errno == EAGAIN || errno == ENOBUFS) break;  // retry on the next round
-          ++send_errors_;
-          done += n;
-          continue;
-        }
-        done += static_cast<std::size_t>(sent);
-      }
-      q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(done));
+      hotline::bench::send_batch(sockets_[s].fd, pending_[s], server_, send_errors_);
     }
   }
 
   void receive(std::size_t s, Clock::time_point now) {
-    constexpr std::size_t kBatch = 64;
-    constexpr std::size_t kMax = 4096;
-    static char bufs[kBatch][kMax];
-    for (;;) {
-      mmsghdr msgs[kBatch]{};
-      iovec iov[kBatch]{};
-      for (std::size_t i = 0; i < kBatch; ++i) {
-        iov[i].iov_base = bufs[i];
-        iov[i].iov_len = kMax;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-      }
-      const int n = ::recvmmsg(sockets_[s].fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
-      if (n <= 0) return;
-      for (int i = 0; i < n; ++i) {
-        on_datagram(std::string(bufs[i], msgs[i].msg_len), now);
-      }
-    }
+    hotline::bench::receive_batches(
+        sockets_[s].fd,
+        [&](std::string_view bytes, const sockaddr_in&) { on_datagram(std::string(bytes), now); });
   }
 
   void on_datagram(std::string bytes, Clock::time_point now) {
