@@ -13,124 +13,32 @@ import subprocess
 import urllib.request
 
 from conftest import http_get
-from sip_helpers import sip_extra
+from carrier_call import OK_TO_BYE, cdata
+from sip_helpers import SCENARIOS, sip_extra
 
 PCAP = "/usr/share/sip-tester/g711a.pcap"  # 7.05 s of speech, payload type 8
 
-# caller-invite-auth.xml, offering PCMA, speaking (the pcap) once answered.
-SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="voicemail caller">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
-To: <sip:[service]@[remote_ip]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:1001@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
 
-v=0
-o=caller 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
+def scenario(listen_ms, ending):
+    """caller-invite-auth.xml offering PCMA: once answered the caller listens
+    `listen_ms` (greeting and beep), speaks (the pcap), then does `ending`."""
+    text = (SCENARIOS / "caller-invite-auth.xml").read_text()
+    text = text.replace("RTP/AVP 0 101", "RTP/AVP 8 101").replace("a=rtpmap:0 PCMU/8000",
+                                                                  "a=rtpmap:8 PCMA/8000")
+    talk = text.index("  <pause/>")
+    head, bye = text[:talk], text[text.index("\n", talk) + 1:text.index("</scenario>")]
+    ending = ending.replace("BYE_TAIL", bye)
+    return (head + f'  <pause milliseconds="{listen_ms}"/>\n'
+            f'  <nop><action><exec play_pcap_audio="{PCAP}"/></action></nop>\n'
+            f"{ending}</scenario>\n")
 
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="401" auth="true"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
-To: <sip:[service]@[remote_ip]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-
-  ]]></send>
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
-To: <sip:[service]@[remote_ip]>
-Call-ID: [call_id]
-CSeq: 2 INVITE
-Contact: <sip:1001@[local_ip]:[local_port]>
-[authentication]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=caller 1 2 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-
-  ]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rrs="true"/>
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 2 ACK
-Contact: <sip:1001@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-  ]]></send>
-  <!-- The caller listens to the greeting and the beep, then speaks. -->
-  <pause milliseconds="LISTEN_MS"/>
-  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
-ENDING
-</scenario>
-""".replace("PCAP", PCAP)
 
 # The caller hangs up once the recording has played.
-HANG_UP = """  <pause milliseconds="7500"/>
-  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Caller" <sip:1001@[remote_ip]>;tag=[pid]c[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 3 BYE
-Contact: <sip:1001@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>
-"""
+HANG_UP = '  <pause milliseconds="7500"/>\nBYE_TAIL'
 
 # The caller stays on the line, silent once the recording has played, until hotline
 # hangs up.
-WAIT_FOR_BYE = """  <recv request="BYE" timeout="40000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-  ]]></send>
-"""
+WAIT_FOR_BYE = f'  <recv request="BYE" timeout="40000"/>\n  <send>{cdata(OK_TO_BYE)}</send>\n'
 
 CALLS = """
 media: { address: 127.0.0.1, rtp_ports: 31000-31999 }
@@ -154,10 +62,10 @@ def sox_rms(path):
 
 
 def call(tmp_path, number, listen_ms, ending, media_port=32100):
-    scenario = tmp_path / f"voicemail-caller-{number}.xml"
-    scenario.write_text(SCENARIO.replace("LISTEN_MS", str(listen_ms)).replace("ENDING", ending))
+    path = tmp_path / f"voicemail-caller-{number}.xml"
+    path.write_text(scenario(listen_ms, ending))
     sipp = subprocess.run(
-        ["sipp", "127.0.0.1:5060", "-sf", str(scenario), "-t", "u1", "-i", "127.0.0.1",
+        ["sipp", "127.0.0.1:5060", "-sf", str(path), "-t", "u1", "-i", "127.0.0.1",
          "-p", "0", "-m", "1", "-s", number, "-au", "1001", "-ap", "pw-1001",
          "-auth_uri", f"{number}@127.0.0.1:5060", "-mp", str(media_port), "-timeout", "60s",
          "-timeout_error", "-nostdin"],
