@@ -13,7 +13,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from sip_helpers import RawClient, digest_answer, header
+from sip_helpers import RawClient, digest_answer, header, reply_to
 
 PCAPS = Path("/usr/share/sip-tester")
 PCAP_NAMES = {"*": "star", "#": "pound"}
@@ -188,19 +188,8 @@ class DeskPhone:
 
     def _reply(self, lines, status, reason, body=""):
         host, port = self.client.local
-        keep = []
-        for line in lines[1:]:
-            name = line.split(":", 1)[0].strip().lower()
-            if name in ("via", "from", "call-id", "cseq"):
-                keep.append(line)
-            elif name == "to":
-                keep.append(line if ";tag=" in line else f"{line};tag=desk{self.user}")
-        extra = [f"Contact: <sip:{self.user}@{host}:{port}>"]
-        if body:
-            extra.append("Content-Type: application/sdp")
-        msg = "\r\n".join([f"SIP/2.0 {status} {reason}", *keep, *extra,
-                           f"Content-Length: {len(body)}"]) + "\r\n\r\n" + body
-        self.client.send(msg.encode())
+        reply_to(self.client, lines, status, reason, f"<sip:{self.user}@{host}:{port}>",
+                 f"desk{self.user}", body)
 
     def answer(self, media_port=35000):
         """Waits for an INVITE, rings, answers with SDP and takes the ACK."""

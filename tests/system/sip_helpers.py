@@ -123,6 +123,25 @@ class RawClient:
         return parse_response(self.request(("\r\n".join(lines) + "\r\n\r\n").encode()))
 
 
+def reply_to(client, lines, status, reason, contact, to_tag=None, body=""):
+    """Answers the request whose head lines are `lines` (start line first) from
+    `client`: Via, From, Call-ID and CSeq copied, To given `to_tag` unless it has a
+    tag, our `contact`, and an SDP `body` if any."""
+    keep = []
+    for line in lines[1:]:
+        name = line.split(":", 1)[0].strip().lower()
+        if name in ("via", "from", "call-id", "cseq"):
+            keep.append(line)
+        elif name == "to":
+            keep.append(line if ";tag=" in line or not to_tag else f"{line};tag={to_tag}")
+    extra = [f"Contact: {contact}"]
+    if body:
+        extra.append("Content-Type: application/sdp")
+    msg = "\r\n".join([f"SIP/2.0 {status} {reason}", *keep, *extra,
+                       f"Content-Length: {len(body)}"]) + "\r\n\r\n" + body
+    client.send(msg.encode())
+
+
 def answer_request(client, status=200):
     """Receives one request on `client` and answers it with `status`; returns
     the request's method."""

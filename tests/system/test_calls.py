@@ -10,7 +10,7 @@ import subprocess
 import uuid
 
 from conftest import SOURCE_DIR
-from sip_helpers import SCENARIOS, RawClient, digest_answer, header, sip_extra
+from sip_helpers import SCENARIOS, RawClient, digest_answer, header, reply_to, sip_extra
 
 CALLS = """
 media: { address: 127.0.0.1, rtp_ports: 31000-31999 }
@@ -48,19 +48,7 @@ def receive_request(client):
 
 def reply(client, lines, status, reason, tag, body=""):
     host, port = client.local
-    keep = []
-    for line in lines[1:]:
-        name = line.split(":", 1)[0].strip().lower()
-        if name in ("via", "from", "call-id", "cseq"):
-            keep.append(line)
-        elif name == "to":
-            keep.append(line if ";tag=" in line else f"{line};tag={tag}")
-    extra = [f"Contact: <sip:1002@{host}:{port}>"]
-    if body:
-        extra.append("Content-Type: application/sdp")
-    msg = "\r\n".join([f"SIP/2.0 {status} {reason}", *keep, *extra,
-                       f"Content-Length: {len(body)}"]) + "\r\n\r\n" + body
-    client.send(msg.encode())
+    reply_to(client, lines, status, reason, f"<sip:1002@{host}:{port}>", tag, body)
 
 
 def test_extension_calls_extension_through_the_b2bua(serve, tmp_path):

@@ -18,7 +18,7 @@ import wave
 
 import pytest
 
-from sip_helpers import RawClient, digest_answer, header, sip_extra
+from sip_helpers import RawClient, digest_answer, header, reply_to, sip_extra
 
 CALLS = """
 media: { address: 127.0.0.1, rtp_ports: 31000-31999 }
@@ -315,19 +315,7 @@ class RawPhone:
             self.pending.append(m)
 
     def reply(self, lines, status, reason, body="", to_tag=None):
-        keep = []
-        for line in lines[1:]:
-            name = line.split(":", 1)[0].strip().lower()
-            if name in ("via", "from", "call-id", "cseq"):
-                keep.append(line)
-            elif name == "to":
-                keep.append(line if ";tag=" in line or not to_tag else f"{line};tag={to_tag}")
-        extra = [f"Contact: {self.contact}"]
-        if body:
-            extra.append("Content-Type: application/sdp")
-        msg = "\r\n".join([f"SIP/2.0 {status} {reason}", *keep, *extra,
-                           f"Content-Length: {len(body)}"]) + "\r\n\r\n" + body
-        self.sock.send(msg.encode())
+        reply_to(self.sock, lines, status, reason, self.contact, to_tag, body)
 
     def request(self, method, uri, call_id, from_, to, cseq, extra=(), body=""):
         host, port = self.sock.local
