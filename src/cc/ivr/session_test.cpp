@@ -137,7 +137,7 @@ TEST(IvrSession, BalanceLookupSaysTheValueFromTheReply) {
   d.digit('3');
   const auto* get = d.last<HttpGet>();
   ASSERT_NE(get, nullptr);
-  EXPECT_EQ(get->url, "http://127.0.0.1:8089/balance?caller=%2B33123456789");
+  EXPECT_EQ(get->url, "http://127.0.0.1:8080/api/v1/demo/balance?caller=%2B33123456789");
   EXPECT_EQ(get->timeout, 3s);
   d.http_reply(200, R"({"balance": 42.5, "currency": "euros", "extra": [1, 2]})");
   EXPECT_EQ(d.session->current_node(), "say_balance");
