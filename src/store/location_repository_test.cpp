@@ -10,7 +10,7 @@
 namespace hotline::store {
 namespace {
 
-using testing::BackendTest;
+using testing::MigratedStoreTest;
 
 Timestamp at(std::int64_t seconds) {
   return from_micros(seconds * 1'000'000);
@@ -32,19 +32,7 @@ ContactRow row(std::string aor, std::string contact, std::int64_t expires_s) {
   return r;
 }
 
-class LocationRepositoryTest : public BackendTest {
- protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (HasFatalFailure()) return;
-    auto s = open_store(url());
-    ASSERT_TRUE(s) << s.error().describe();
-    store_ = std::move(*s);
-    auto m = store_->migrate();
-    ASSERT_TRUE(m) << m.error().describe();
-  }
-  std::unique_ptr<Store> store_;
-};
+using LocationRepositoryTest = MigratedStoreTest;
 
 TEST_P(LocationRepositoryTest, RoundTripReplaceRemoveAndExpiry) {
   LocationRepository repo(store_->database());

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "store/database.hpp"
+#include "store/store.hpp"
 #include "support/test_support.hpp"
 
 namespace hotline::store::testing {
@@ -110,6 +111,21 @@ class BackendTest : public ::testing::TestWithParam<Backend> {
 
  private:
   std::optional<TestDatabase> db_;
+};
+
+// A BackendTest with a Store opened on the test database and migrated.
+class MigratedStoreTest : public BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto s = open_store(url());
+    ASSERT_TRUE(s) << s.error().describe();
+    store_ = std::move(*s);
+    auto m = store_->migrate();
+    ASSERT_TRUE(m) << m.error().describe();
+  }
+  std::unique_ptr<Store> store_;
 };
 
 #define HOTLINE_INSTANTIATE_BACKENDS(suite)                                               \

@@ -10,7 +10,7 @@
 namespace hotline::store {
 namespace {
 
-using testing::BackendTest;
+using testing::MigratedStoreTest;
 
 VoicemailQuery query(std::optional<std::string> box = {}, std::optional<bool> heard = {},
                      std::size_t limit = 100, std::string tenant = "default") {
@@ -33,19 +33,7 @@ VoicemailMessage message(std::string box, std::string caller, std::int64_t at_s)
   return m;
 }
 
-class VoicemailRepositoryTest : public BackendTest {
- protected:
-  void SetUp() override {
-    BackendTest::SetUp();
-    if (HasFatalFailure()) return;
-    auto s = open_store(url());
-    ASSERT_TRUE(s) << s.error().describe();
-    store_ = std::move(*s);
-    auto m = store_->migrate();
-    ASSERT_TRUE(m) << m.error().describe();
-  }
-  std::unique_ptr<Store> store_;
-};
+using VoicemailRepositoryTest = MigratedStoreTest;
 
 TEST_P(VoicemailRepositoryTest, AddGetListHeardRemove) {
   VoicemailRepository repo(store_->database());
