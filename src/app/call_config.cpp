@@ -1,6 +1,7 @@
 #include "app/call_config.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <sstream>
 
@@ -123,6 +124,12 @@ void read_calendars(const ConfigNode& node,
 
 void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, ConfigErrors& errors,
                 CallsConfig& out) {
+  for (std::string_view section :
+       {"media", "calls", "calendars", "ivr", "numbering", "dialplan", "trunks", "feature_codes",
+        "skills", "acd", "queues", "agents"}) {
+    const ConfigNode node = root.child(section);
+    if (node.defined()) out.sources[std::string(section)] = YAML::Dump(node.yaml());
+  }
   read_media(root.child("media"), out.media);
   const ConfigNode calls = root.child("calls");
   if (calls.defined() &&
@@ -163,6 +170,7 @@ void read_calls(const ConfigNode& root, const std::filesystem::path& base_dir, C
       options.prompt_exists = [dir = path.parent_path()](std::string_view file) {
         return std::filesystem::exists(dir / std::string(file));
       };
+      out.sources["ivr"] += "\n# " + path.string() + "\n" + *text;
       auto loaded = cc::ivr::load_flows_from_text(*text, path.string(), options, errors);
       if (!loaded) continue;
       for (auto& [flow_name, flow] : loaded->flows) {

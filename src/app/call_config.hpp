@@ -51,6 +51,9 @@ struct CallsConfig {
   // Named holiday calendars ("2026-12-25" dates), shared by IVR hours nodes
   // (`holidays: france`) and the WFM forecast (`hotline wfm forecast --calendar`).
   std::map<std::string, std::vector<std::string>, std::less<>> calendars;
+  // The source text of each section read here (and of each IVR flow file under
+  // "ivr"), so a reload can tell which sections changed.
+  std::map<std::string, std::string, std::less<>> sources;
 };
 
 // Reads `calendars` ({ name: [dates] }); every date checked (YYYY-MM-DD).

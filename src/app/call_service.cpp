@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <filesystem>
@@ -14,6 +15,9 @@ namespace hotline::app {
 namespace {
 
 constexpr std::string_view kLog = "calls";
+// What the contact center asks for as music on hold: "moh/<class>".
+constexpr std::string_view kMusicPrefix = "moh/";
+constexpr std::string_view kDefaultMusicText = "Please hold, your call is important to us.";
 
 media::EngineConfig engine_config(const MediaConfig& m) {
   media::EngineConfig c;
@@ -95,9 +99,10 @@ Status CallService::start() {
       facts_.erase(call);
     }
   };
-  ports.flow = [this, flows = calls.flows](std::string_view name) {
+  flows_ = calls.flows;
+  ports.flow = [this](std::string_view name) {
     if (auto it = voicemail_flows_.find(name); it != voicemail_flows_.end()) return it->second;
-    return flows->find(name);
+    return flows_->find(name);
   };
   ports.voicemail = [this](sw::CallId call, const cc::ivr::RouteToVoicemail& route) {
     return start_voicemail(call, route);
@@ -180,6 +185,18 @@ Status CallService::start() {
        log::kv("media_threads", media_->threads()), log::kv("ivr_flows", calls.flows->flows.size()),
        log::kv("queues", ccc.queues.size()), log::kv("agents", ccc.agents.size())});
   return {};
+}
+
+void CallService::reload(const CallsConfig& calls) {
+  if (!b2bua_) return;
+  // A call already in a flow holds that Flow (a shared snapshot): it finishes on the
+  // old definition; new calls route by the new plan and flows.
+  flows_ = calls.flows;
+  b2bua_->set_routing(voicemail_targets_as_flows(calls.dialplan), calls.trunks);
+  b2bua_->set_feature_codes(calls.feature_codes);
+  log::info(kLog, "call routing reloaded",
+            {log::kv("dialplan_rules", calls.dialplan.rules().size()),
+             log::kv("ivr_flows", calls.flows->flows.size())});
 }
 
 void CallService::stop() {
@@ -268,10 +285,77 @@ void CallService::http_get(sw::CallId call, const cc::ivr::HttpGet& request) {
   });
 }
 
+cc::ivr::Command CallService::music_for(const cc::ivr::PlayFile& request) const {
+  // The contact center names music by class ("moh/<class>"): one configured music
+  // serves every class; without one, a spoken default.
+  cc::ivr::Command music =
+      config_.calls.music_on_hold
+          ? *config_.calls.music_on_hold
+          : cc::ivr::Command{cc::ivr::PlayTts{0, std::string(kDefaultMusicText), "", "", false}};
+  std::visit(
+      [&](auto& m) {
+        if constexpr (requires { m.barge_in; }) {
+          m.id = request.id;
+          m.barge_in = request.barge_in;
+        }
+      },
+      music);
+  return music;
+}
+
+std::optional<CallService::ClipStamp> CallService::stamp_of(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return ClipStamp{
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+      static_cast<std::int64_t>(st.st_size)};
+}
+
+std::shared_ptr<const media::AudioClip> CallService::cached_clip(const std::string& path, int rate,
+                                                                 const ClipStamp& stamp) {
+  auto it = clips_.find(ClipKey{path, rate});
+  if (it == clips_.end()) return nullptr;
+  if (it->second.stamp != stamp) {  // edited since: drop it, the worker reloads
+    clip_bytes_ -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    clips_.erase(it);
+    return nullptr;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return it->second.clip;
+}
+
+void CallService::cache_clip(const std::string& path, int rate, const ClipStamp& stamp,
+                             std::shared_ptr<const media::AudioClip> clip) {
+  const std::size_t bytes = clip->samples.size() * sizeof(std::int16_t) + path.size();
+  if (bytes > kClipCacheBytes) return;
+  ClipKey key{path, rate};
+  if (auto it = clips_.find(key); it != clips_.end()) {
+    clip_bytes_ -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    clips_.erase(it);
+  }
+  while (clip_bytes_ + bytes > kClipCacheBytes && !lru_.empty()) {
+    auto victim = clips_.find(lru_.back());
+    clip_bytes_ -= victim->second.bytes;
+    clips_.erase(victim);
+    lru_.pop_back();
+  }
+  lru_.push_front(key);
+  clips_.emplace(std::move(key), CachedClip{stamp, bytes, std::move(clip), lru_.begin()});
+  clip_bytes_ += bytes;
+}
+
 void CallService::play(sw::CallId call, media::EndpointId endpoint,
-                       const cc::ivr::Command& command) {
+                       const cc::ivr::Command& requested) {
   // Loading a file or synthesising speech blocks: a worker does it, the loop plays it.
+  // Decoded files are cached here (by path, rate, mtime and size).
   const int rate = media_->mix_rate();
+  cc::ivr::Command command = requested;
+  if (const auto* f = std::get_if<cc::ivr::PlayFile>(&requested);
+      f && f->file.starts_with(kMusicPrefix)) {
+    command = music_for(*f);
+  }
   std::string text, file, voice = config_.calls.speech_voice;
   cc::ivr::PromptId id = 0;
   bool barge_in = false;
@@ -288,26 +372,42 @@ void CallService::play(sw::CallId call, media::EndpointId endpoint,
   } else {
     return;
   }
+  auto start = [this, call, endpoint, id,
+                barge_in](Result<std::shared_ptr<const media::AudioClip>> clip) {
+    bool ok = clip.has_value();
+    if (ok) {
+      ok = media_->play(endpoint, std::make_unique<media::ClipSource>(*clip), barge_in).has_value();
+    } else {
+      log::warn(kLog, "prompt unavailable",
+                {log::kv("call", call), log::kv("error", clip.error().message)});
+    }
+    if (!ok) b2bua_->on_ivr_event(call, cc::ivr::PromptFinished{id, true});
+    after_input();
+  };
+  std::optional<ClipStamp> stamp;
+  if (!file.empty()) {
+    stamp = stamp_of(file);
+    if (stamp) {
+      if (auto clip = cached_clip(file, rate, *stamp)) {
+        clip_hits_++;
+        start(std::move(clip));
+        return;
+      }
+    }
+  }
   workers_.submit(
       loop_,
       [speech = speech_, rate, text, file, voice]() -> Result<media::AudioClip> {
         if (!text.empty()) return speech->get(text, media::VoiceSettings{voice, 160}, rate);
         return media::load_audio_file(file, rate);
       },
-      [this, alive = std::weak_ptr<bool>(alive_), call, endpoint, id,
-       barge_in](Result<media::AudioClip> clip) {
+      [this, alive = std::weak_ptr<bool>(alive_), file, rate, stamp,
+       start](Result<media::AudioClip> clip) {
         if (alive.expired() || !b2bua_) return;
-        bool ok = clip.has_value();
-        if (ok) {
-          auto shared = std::make_shared<media::AudioClip>(std::move(*clip));
-          ok = media_->play(endpoint, std::make_unique<media::ClipSource>(shared), barge_in)
-                   .has_value();
-        } else {
-          log::warn(kLog, "prompt unavailable",
-                    {log::kv("call", call), log::kv("error", clip.error().message)});
-        }
-        if (!ok) b2bua_->on_ivr_event(call, cc::ivr::PromptFinished{id, true});
-        after_input();
+        if (!clip) return start(std::unexpected(clip.error()));
+        auto shared = std::make_shared<const media::AudioClip>(std::move(*clip));
+        if (stamp) cache_clip(file, rate, *stamp, shared);
+        start(std::move(shared));
       });
 }
 

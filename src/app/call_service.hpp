@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -45,13 +47,31 @@ class CallService {
   void set_voicemail_store(VoicemailStore* store) { voicemail_store_ = store; }
   // Starts the media engine and takes over calls from the SIP service.
   Status start();
+  // Applies a reloaded dial plan, trunks, feature codes and IVR flows (SIGHUP).
+  // Calls in progress keep the flow they are in; new calls use the new routing.
+  void reload(const CallsConfig& calls);
   // Hangs up every call and hands the SIP service back its 501s.
   void stop();
 
   std::size_t active_calls() const { return b2bua_ ? b2bua_->active_calls() : 0; }
 
  private:
-  void play(sw::CallId call, media::EndpointId endpoint, const cc::ivr::Command& command);
+  void play(sw::CallId call, media::EndpointId endpoint, const cc::ivr::Command& requested);
+  // The music for a contact-center "moh/<class>" request: calls.music_on_hold
+  // (for every class) or a spoken default; keeps the request's id and barge-in.
+  cc::ivr::Command music_for(const cc::ivr::PlayFile& request) const;
+  // Decoded prompt files, keyed by (path, mix rate) and checked against the file's
+  // mtime and size so an edited file is read again. LRU, at most kClipCacheBytes.
+  struct ClipStamp {
+    std::int64_t mtime_ns = 0;
+    std::int64_t size = 0;
+    friend bool operator==(const ClipStamp&, const ClipStamp&) = default;
+  };
+  static std::optional<ClipStamp> stamp_of(const std::string& path);
+  std::shared_ptr<const media::AudioClip> cached_clip(const std::string& path, int rate,
+                                                      const ClipStamp& stamp);
+  void cache_clip(const std::string& path, int rate, const ClipStamp& stamp,
+                  std::shared_ptr<const media::AudioClip> clip);
   void after_input();  // re-arms timers after work done outside a SIP callback
   void http_get(sw::CallId call, const cc::ivr::HttpGet& request);
   void publish(std::string_view type, sw::CallId call, const nlohmann::json& payload);
@@ -75,6 +95,7 @@ class CallService {
   VoicemailStore* voicemail_store_ = nullptr;
   std::unique_ptr<VoicemailService> voicemail_;
   std::map<std::string, std::shared_ptr<const cc::ivr::Flow>, std::less<>> voicemail_flows_;
+  std::shared_ptr<const cc::ivr::FlowSet> flows_;  // replaced by reload()
   // Per live call (from the B2BUA's events and endpoint observer): the caller's media
   // endpoint and numbers, for voicemail.
   struct CallFacts {
@@ -82,6 +103,19 @@ class CallService {
     std::string caller, dialled;
   };
   std::unordered_map<sw::CallId, CallFacts> facts_;
+
+  static constexpr std::size_t kClipCacheBytes = 64u << 20;
+  using ClipKey = std::pair<std::string, int>;  // path, sample rate
+  struct CachedClip {
+    ClipStamp stamp;
+    std::size_t bytes = 0;
+    std::shared_ptr<const media::AudioClip> clip;
+    std::list<ClipKey>::iterator lru;
+  };
+  std::map<ClipKey, CachedClip> clips_;
+  std::list<ClipKey> lru_;  // most recently used first
+  std::size_t clip_bytes_ = 0;
+  std::uint64_t clip_hits_ = 0;
 };
 
 }  // namespace hotline::app

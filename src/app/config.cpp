@@ -261,6 +261,20 @@ ReloadPlan plan_reload(const Config& running, const Config& loaded) {
   live(running.log.format != loaded.log.format, "log.format");
   live(running.http.static_dir != loaded.http.static_dir, "http.static_dir");
   live(running.extensions != loaded.extensions, "extensions");
+  auto calls_section = [&](std::string_view section) {
+    auto text = [section](const Config& c) {
+      auto it = c.calls.sources.find(section);
+      return it == c.calls.sources.end() ? std::string() : it->second;
+    };
+    return text(running) != text(loaded);
+  };
+  // Call routing: new calls take it, calls in progress keep their flow.
+  live(calls_section("numbering"), "numbering");
+  live(calls_section("dialplan"), "dialplan");
+  live(calls_section("trunks"), "trunks");
+  live(calls_section("feature_codes"), "feature_codes");
+  live(calls_section("ivr"), "ivr");
+  live(calls_section("calendars"), "calendars");  // read by IVR hours nodes
 
   restart(running.server.tenant != loaded.server.tenant, "server.tenant");
   restart(running.server.data_dir != loaded.server.data_dir, "server.data_dir");
@@ -304,6 +318,12 @@ ReloadPlan plan_reload(const Config& running, const Config& loaded) {
               running.sip.auth.ban_time != loaded.sip.auth.ban_time ||
               running.sip.auth.ban_response != loaded.sip.auth.ban_response,
           "sip.auth");
+  restart(calls_section("media"), "media");
+  restart(calls_section("calls"), "calls");
+  restart(calls_section("skills"), "skills");
+  restart(calls_section("acd"), "acd");
+  restart(calls_section("queues"), "queues");
+  restart(calls_section("agents"), "agents");
   return plan;
 }
 

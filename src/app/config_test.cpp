@@ -187,5 +187,25 @@ TEST(Config, ReloadPlanSeparatesLiveAndRestartSettings) {
   EXPECT_TRUE(none.needs_restart.empty());
 }
 
+TEST(Config, ReloadPlanAppliesCallRoutingAndKeepsMediaAndQueues) {
+  const auto a = load_config_text(
+      "dialplan:\n  - { name: blocked, number: \"777\", to: { reject: 403 } }\n"
+      "media: { threads: 1 }\n",
+      "hotline.yaml");
+  ASSERT_TRUE(a.config.has_value()) << a.errors.to_string();
+  const auto b = load_config_text(
+      "dialplan:\n  - { name: blocked, number: \"777\", to: { reject: 404 } }\n"
+      "feature_codes: { agent_login: \"*40\" }\n"
+      "media: { threads: 2 }\n",
+      "hotline.yaml");
+  ASSERT_TRUE(b.config.has_value()) << b.errors.to_string();
+  const ReloadPlan plan = plan_reload(*a.config, *b.config);
+  EXPECT_EQ(plan.applied, (std::vector<std::string>{"dialplan", "feature_codes"}));
+  EXPECT_EQ(plan.needs_restart, (std::vector<std::string>{"media"}));
+  const ReloadPlan same = plan_reload(*a.config, *a.config);
+  EXPECT_TRUE(same.applied.empty());
+  EXPECT_TRUE(same.needs_restart.empty());
+}
+
 }  // namespace
 }  // namespace hotline::app

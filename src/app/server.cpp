@@ -230,6 +230,23 @@ int Server::run() {
           http.set_static_dir(config_.http.static_dir);
           config_.extensions = loaded.config->extensions;
           sip_service.set_extensions(config_.extensions);
+          {  // call routing; media, queues and agents stay as they were
+            CallsConfig& running = config_.calls;
+            const CallsConfig& next = loaded.config->calls;
+            running.dialplan = next.dialplan;
+            running.trunks = next.trunks;
+            running.feature_codes = next.feature_codes;
+            running.flows = next.flows;
+            running.calendars = next.calendars;
+            for (const char* s : {"numbering", "dialplan", "trunks", "feature_codes", "ivr",
+                                  "calendars"}) {
+              if (auto it = next.sources.find(s); it != next.sources.end())
+                running.sources[s] = it->second;
+              else
+                running.sources.erase(s);
+            }
+            calls.reload(running);
+          }
           for (const auto& p : plan.applied)
             log::info(kComponent, "reloaded", {log::kv("setting", p)});
           for (const auto& p : plan.needs_restart)
