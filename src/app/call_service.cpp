@@ -132,6 +132,7 @@ Status CallService::start() {
     }
   }
   if (calls.music_on_hold) bc.music_on_hold = *calls.music_on_hold;
+  bc.metrics = metrics_;
   b2bua_ = std::make_unique<sw::B2bua>(clock_, *media_, std::move(ports), bc);
   b2bua_->attach(sip_.dialogs());
   b2bua_->set_routing(voicemail_targets_as_flows(calls.dialplan), calls.trunks);

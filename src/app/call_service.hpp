@@ -45,6 +45,8 @@ class CallService {
   // Where voicemail messages are stored (and listed by the API); call before
   // start(). Without one, messages are recorded but not kept in the database.
   void set_voicemail_store(VoicemailStore* store) { voicemail_store_ = store; }
+  // Where the B2BUA counts refused calls; call before start(). Must outlive the service.
+  void set_metrics(MetricsRegistry* metrics) { metrics_ = metrics; }
   // Starts the media engine and takes over calls from the SIP service.
   Status start();
   // Applies a reloaded dial plan, trunks, feature codes and IVR flows (SIGHUP).
@@ -93,6 +95,7 @@ class CallService {
   std::shared_ptr<media::SpeechCache> speech_;
   std::unique_ptr<HttpLookup> http_;  // IVR http nodes
   VoicemailStore* voicemail_store_ = nullptr;
+  MetricsRegistry* metrics_ = nullptr;
   std::unique_ptr<VoicemailService> voicemail_;
   std::map<std::string, std::shared_ptr<const cc::ivr::Flow>, std::less<>> voicemail_flows_;
   std::shared_ptr<const cc::ivr::FlowSet> flows_;  // replaced by reload()

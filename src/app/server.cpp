@@ -187,6 +187,7 @@ int Server::run() {
   add_voicemail_routes(http.router(), voicemail_store, config_.server.tenant);
   CallService calls(loop, clock, config_, sip_service, workers, events);
   calls.set_voicemail_store(&voicemail_store);
+  calls.set_metrics(&metrics);
   if (auto st = calls.start(); !st) {
     log::error(kComponent, "cannot start calls", {log::kv("error", st.error().message)});
     sip_service.stop();

@@ -130,7 +130,30 @@ std::string_view to_string(EndCause cause) {
 }
 
 B2bua::B2bua(const Clock& clock, media::MediaEngine& media, B2buaPorts ports, B2buaConfig config)
-    : clock_(clock), media_(media), ports_(std::move(ports)), config_(std::move(config)) {}
+    : clock_(clock), media_(media), ports_(std::move(ports)), config_(std::move(config)) {
+  if (config_.metrics != nullptr) {
+    refused_unknown_source_ = &config_.metrics->counter("hotline_calls_refused_total",
+                                                        "Calls refused before routing, by reason.",
+                                                        {{"reason", "unknown-source"}});
+  }
+}
+
+bool B2bua::only_trunks_route(const sip::Message& invite) const {
+  const std::string number = dialled_of(invite);
+  if (features_.match(number)) return false;  // extensions dial feature codes
+  auto dialled = normalize(number, plan_.numbering());
+  if (!dialled) return false;  // an extension gets its 484 after the challenge
+  bool trunk_rule = false;
+  for (const DialRule& rule : plan_.rules()) {
+    if (!rule.number.matches(dialled->digits)) continue;
+    // The caller pattern is not looked at: the decision must not depend on the From.
+    const bool for_extensions =
+        rule.from.empty() || std::ranges::find(rule.from, "extension") != rule.from.end();
+    if (for_extensions) return false;
+    trunk_rule = true;
+  }
+  return trunk_rule;
+}
 
 void B2bua::emit(const Call& call, std::string_view type, nlohmann::json payload) {
   log::debug("switch", "call event", {log::kv("type", type), log::kv("call", call.id)});
@@ -228,6 +251,15 @@ void B2bua::on_new_invite(const sip::IncomingRequest& r) {
   if (const Trunk* trunk = trunks_.by_source(r.source.remote.address)) {
     origin = "trunk:" + trunk->name;
   } else {
+    if (only_trunks_route(r.request)) {
+      // Challenging would only invite password guessing for a call no extension may place.
+      if (refused_unknown_source_ != nullptr) refused_unknown_source_->inc();
+      log::debug(
+          "switch", "call from an unknown source refused",
+          {log::kv("source", r.source.remote.to_string()),
+           log::kv("dialled", dialled_of(r.request)), log::kv("call_id", r.request.call_id())});
+      return respond(r.txn, 403, "");
+    }
     auto ext = ports_.authenticate_extension ? ports_.authenticate_extension(r)
                                              : std::optional<std::string>();
     if (!ext) return;  // challenged or refused by the port
@@ -316,6 +348,9 @@ void B2bua::route_call(Call& call, const sip::IncomingRequest& r, const Route& r
   if (!answer && options.colocate_with) answer = media_.create_answer(r.request.body());
   if (!answer) {
     const bool full = answer.error().code == ErrorCode::kResourceExhausted;
+    log::warn("switch", "cannot make the caller's media endpoint",
+              {log::kv("call", call.id), log::kv("status", full ? 503 : 488),
+               log::kv("error", answer.error().message)});
     return end(call, EndCause::kFailed, full ? 503 : 488);
   }
   call.caller_media = answer->id;
@@ -356,7 +391,11 @@ std::size_t B2bua::ring_contacts(Call& call, const std::vector<Contact>& contact
     media::EndpointOptions options;
     options.colocate_with = call.caller_media;
     auto offer = media_.create_offer(options);
-    if (!offer) return 0;
+    if (!offer) {
+      log::warn("switch", "cannot make the callee's media endpoint",
+                {log::kv("call", call.id), log::kv("error", offer.error().message)});
+      return 0;
+    }
     call.callee_media = offer->id;
     call.callee_offer_sdp = std::move(offer->sdp);
     by_endpoint_[call.callee_media] = call.id;
@@ -572,8 +611,16 @@ void B2bua::on_fork_response(Call& call, Fork& fork, const sip::ResponseEvent& r
   fork.finished = true;
   fork.status = status;
   if (status / 100 == 2) {
-    if (call.connected) {  // another device answered first
-      if (r.dialog) (void)dialogs_->bye(*r.dialog);
+    if (call.connected) {  // another device answered first (its 200 crossed our CANCEL)
+      if (r.dialog) {
+        // ACK before BYE: the layer's own ACK would only go out after this callback,
+        // behind the BYE. ack() clears the pending 2xx, so the layer sends no second one.
+        if (auto st = dialogs_->ack(*r.dialog); !st) {
+          log::warn("switch", "cannot ACK a late answer",
+                    {log::kv("call", call.id), log::kv("error", st.error().message)});
+        }
+        (void)dialogs_->bye(*r.dialog);
+      }
       return;
     }
     if (!r.dialog) return end(call, EndCause::kFailed, 500);

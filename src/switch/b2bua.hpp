@@ -51,6 +51,7 @@
 #include "cc/ivr/io.hpp"
 #include "cc/ivr/session.hpp"
 #include "common/clock.hpp"
+#include "common/metrics.hpp"
 #include "media/media_engine.hpp"
 #include "sip/dialog_layer.hpp"
 #include "switch/dialplan.hpp"
@@ -123,6 +124,9 @@ struct B2buaConfig {
   cc::ivr::Command music_on_hold = cc::ivr::PlayTts{0, "Please hold.", "", "", false};
   // The ringback tone a transferee hears while the transfer target rings.
   std::string tone_country = "us";
+  // Where hotline_calls_refused_total{reason="unknown-source"} is counted; null:
+  // not counted. Must outlive the B2BUA.
+  MetricsRegistry* metrics = nullptr;
 };
 
 enum class EndCause {
@@ -315,6 +319,11 @@ class B2bua final : public sip::DialogUser {
   };
 
   void on_new_invite(const sip::IncomingRequest& request);
+  // An INVITE from an address no trunk allows, to a number only trunk-origin
+  // dial-plan rules route (no rule open to extensions matches it, and it is no
+  // feature code): nobody may place it, so it is refused without a challenge.
+  // Depends only on the dialled number (the caller is not looked at).
+  bool only_trunks_route(const sip::Message& invite) const;
   void on_reinvite(Call& call, const sip::IncomingRequest& request);
   void on_refer(Call& call, const sip::IncomingRequest& request);
   // INVITE with Replaces (RFC 3891) for a leg of `call`: the new party takes its place.
@@ -392,6 +401,7 @@ class B2bua final : public sip::DialogUser {
   QueueSink* sink_ = nullptr;
   FeatureCodes features_;
   cc::ivr::PromptId next_prompt_ = 1'000'000'000;  // queue prompts; apart from IVR ids
+  Counter* refused_unknown_source_ = nullptr;      // from config_.metrics, when set
 };
 
 }  // namespace hotline::sw

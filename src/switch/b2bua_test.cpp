@@ -105,6 +105,97 @@ TEST_F(B2buaTest, FirstDeviceToAnswerWinsTheOtherIsCancelled) {
   EXPECT_EQ(last("call.ringing_devices")->payload["devices"], 2);
 }
 
+// A losing device's 200 crosses our CANCEL: hotline ACKs that 2xx before its
+// BYE (a phone that sees the BYE first may treat the dialog as never confirmed).
+TEST_F(B2buaTest, ALateAnswerFromTheLosingDeviceIsAckedBeforeItsBye) {
+  second_device = true;
+  std::vector<sip::TransactionId> bob_invites, carol_invites;
+  bob.user.on_request_hook = [&](const IncomingRequest& r) {
+    if (r.request.method() == "INVITE" && !r.dialog) bob_invites.push_back(r.txn);
+  };
+  carol.user.on_request_hook = [&](const IncomingRequest& r) {
+    if (r.request.method() == "INVITE" && !r.dialog) carol_invites.push_back(r.txn);
+  };
+  ASSERT_TRUE(alice.layer->invite(call_to("1002")).has_value());
+  advance(std::chrono::milliseconds(10));
+  ASSERT_EQ(bob_invites.size(), 1u);
+  ASSERT_EQ(carol_invites.size(), 1u);
+  // Both answer before either 200 reaches hotline: carol's arrives first and wins.
+  Reply ok{200, "OK", {}, sdp(kSdpB)};
+  ASSERT_TRUE(carol.layer->respond(carol_invites[0], ok).has_value());
+  ASSERT_TRUE(bob.layer->respond(bob_invites[0], ok).has_value());
+  advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(final_status(alice), 200);
+  EXPECT_EQ(last("call.connected")->payload["device"].get<std::string>().find("carol"), 4u);
+
+  std::vector<std::string> to_bob;
+  for (const sip::testing::Packet& p : hot.sender.sent) {
+    if (p.to.remote == bob.endpoint) to_bob.push_back(p.first_line().substr(0, 4));
+  }
+  const auto ack = std::find(to_bob.begin(), to_bob.end(), "ACK ");
+  const auto bye = std::find(to_bob.begin(), to_bob.end(), "BYE ");
+  ASSERT_NE(ack, to_bob.end());
+  ASSERT_NE(bye, to_bob.end());
+  EXPECT_LT(ack, bye);
+  EXPECT_EQ(std::count(to_bob.begin(), to_bob.end(), "ACK "), 1);  // not ACKed twice
+  const UserCall* ended = bob.user.last(UserCall::Type::kTerminated);
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended->reason, sip::TerminationReason::kRemoteBye);
+  EXPECT_EQ(b2bua->active_calls(), 1u);
+}
+
+// A number only trunk-origin rules route, from an address no trunk allows: 403
+// without a challenge, counted, whoever the From claims to be (no extension
+// enumeration). Numbers an extension may dial still go through authentication.
+TEST_F(B2buaTest, ACallOnlyTrunksMayPlaceFromAnUnknownSourceIsRefusedAndCounted) {
+  MetricsRegistry metrics;
+  B2buaConfig config;
+  config.metrics = &metrics;
+  build(config);
+  b2bua->set_routing(load_plan(R"(
+dialplan:
+  - { name: ads, number: "4155550100", from: trunk, to: { ivr: menu } }
+  - { name: extensions, number: { pattern: "10XX" }, from: extension, to: extension }
+  - { name: menu, number: "100", to: { ivr: menu } }
+  - { name: carrier, from: "trunk:carrier", to: { ivr: menu } }
+)"),
+                     TrunkTable{});
+  const Counter& refused =
+      metrics.counter("hotline_calls_refused_total", "", {{"reason", "unknown-source"}});
+  struct Case {
+    const char* from;
+    const char* number;
+  } cases[] = {
+      {"\"Alice\" <sip:1001@example.com>", "4155550100"},  // a known extension's name
+      {"<sip:mallory@example.com>", "4155550100"},         // an unknown one: the same answer
+      {"<sip:1001@example.com>", "4155550199"},            // only the carrier's catch-all
+  };
+  std::uint64_t n = 0;
+  for (const Case& c : cases) {
+    ASSERT_TRUE(alice.layer->invite(call_from(alice, c.from, c.number)).has_value());
+    advance(std::chrono::milliseconds(10));
+    EXPECT_EQ(final_status(alice), 403) << c.from << " " << c.number;
+    EXPECT_EQ(refused.value(), ++n);
+  }
+  EXPECT_EQ(authentications, 0);
+  EXPECT_TRUE(events.empty());  // refused before a call exists
+  EXPECT_EQ(b2bua->active_calls(), 0u);
+  EXPECT_TRUE(metrics.render().find(R"(hotline_calls_refused_total{reason="unknown-source"} 3)") !=
+              std::string::npos)
+      << metrics.render();
+
+  // An extension's number (and one open to any origin) is for authentication to decide.
+  answer_with(bob, 486);
+  ASSERT_TRUE(alice.layer->invite(call_to("1002")).has_value());
+  advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(final_status(alice), 486);
+  EXPECT_EQ(authentications, 1);
+  ASSERT_TRUE(alice.layer->invite(call_to("100")).has_value());
+  advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(authentications, 2);
+  EXPECT_EQ(refused.value(), 3u);
+}
+
 TEST_F(B2buaTest, DialPlanOutcomes) {
   struct Case {
     const char* number;

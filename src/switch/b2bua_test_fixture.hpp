@@ -75,9 +75,9 @@ inline std::shared_ptr<const cc::ivr::FlowSet> load_flows() {
   return std::make_shared<const cc::ivr::FlowSet>(std::move(*flows));
 }
 
-inline DialPlan load_plan() {
+inline DialPlan load_plan(const char* text = kPlan) {
   ConfigErrors errors;
-  auto doc = parse_yaml(kPlan, "plan.yaml", errors);
+  auto doc = parse_yaml(text, "plan.yaml", errors);
   EXPECT_TRUE(doc.has_value());
   auto root = ConfigNode::root(*doc, "plan.yaml", errors);
   DialPlan plan = read_dial_plan(root.child("dialplan"), root.child("numbering"), {});
@@ -162,7 +162,8 @@ class B2buaTest : public ::testing::Test {
       if (ext == "1004") add("dave", dave);
       return out;
     };
-    ports.authenticate_extension = [](const IncomingRequest& r) -> std::optional<std::string> {
+    ports.authenticate_extension = [this](const IncomingRequest& r) -> std::optional<std::string> {
+      ++authentications;
       return r.request.from().uri.user_unescaped();
     };
     ports.emit = [this](std::string_view type, CallId call, const nlohmann::json& payload) {
@@ -282,6 +283,7 @@ class B2buaTest : public ::testing::Test {
   Ua hot{net, clock, sip::Endpoint{"192.0.2.10", 5060}, 4};
   Ua dave{net, clock, sip::Endpoint{"192.0.2.4", 5060}, 5};
   bool second_device = false;
+  int authentications = 0;  // calls of the authenticate_extension port
   std::shared_ptr<const cc::ivr::FlowSet> flows = load_flows();
   std::vector<std::pair<CallId, std::string>> plays;
   std::vector<media::EndpointId> play_endpoints;  // where each of `plays` went

@@ -75,9 +75,6 @@ def refused_calls(port):
     return total
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src/switch (H2): an INVITE from an address no trunk allows is challenged (401) like an "
-    "extension's, not refused with 403, and no counter exists for it (docs/calls.md, issue 6)"))
 def test_a_call_from_an_address_no_trunk_allows_is_refused_and_counted(serve, tmp_path):
     _, routing = demo_routing()
     server, port, _ = serve(extra=sip_extra(qualify="0s") + routing)
