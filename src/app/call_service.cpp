@@ -391,6 +391,7 @@ void CallService::play(sw::CallId call, media::EndpointId endpoint,
     if (stamp) {
       if (auto clip = cached_clip(file, rate, *stamp)) {
         clip_hits_++;
+        log::debug(kLog, "prompt from cache", {log::kv("call", call), log::kv("file", file)});
         start(std::move(clip));
         return;
       }
