@@ -139,8 +139,9 @@ std::string_view embedded_config_text();
 LoadedConfig load_embedded_config();
 inline constexpr std::string_view kEmbeddedConfigName = "<embedded hotline.example.yaml>";
 
-// What a reload may change now (log level/format, HTTP static directory) and which
-// changed settings need a restart to take effect.
+// What a reload may change now (log level/format, HTTP static directory,
+// extensions, call routing: numbering, dialplan, trunks, feature_codes, ivr,
+// calendars) and which changed settings need a restart to take effect.
 struct ReloadPlan {
   std::vector<std::string> applied;        // config paths applied live
   std::vector<std::string> needs_restart;  // config paths changed but kept as they were
