@@ -239,8 +239,8 @@ int Server::run() {
             running.feature_codes = next.feature_codes;
             running.flows = next.flows;
             running.calendars = next.calendars;
-            for (const char* s : {"numbering", "dialplan", "trunks", "feature_codes", "ivr",
-                                  "calendars"}) {
+            for (const char* s :
+                 {"numbering", "dialplan", "trunks", "feature_codes", "ivr", "calendars"}) {
               if (auto it = next.sources.find(s); it != next.sources.end())
                 running.sources[s] = it->second;
               else
