@@ -392,7 +392,12 @@ void CallService::play(sw::CallId call, media::EndpointId endpoint,
       if (auto clip = cached_clip(file, rate, *stamp)) {
         clip_hits_++;
         log::debug(kLog, "prompt from cache", {log::kv("call", call), log::kv("file", file)});
-        start(std::move(clip));
+        // Posted, as a loaded prompt is: the B2BUA is not re-entered from its own port.
+        boost::asio::post(loop_, [this, alive = std::weak_ptr<bool>(alive_), start,
+                                  clip = std::move(clip)]() mutable {
+          if (alive.expired() || !b2bua_) return;
+          start(std::move(clip));
+        });
         return;
       }
     }
