@@ -68,9 +68,9 @@ flows:
       bye: { type: hangup }
 )";
 
-inline std::shared_ptr<const cc::ivr::FlowSet> load_flows() {
+inline std::shared_ptr<const cc::ivr::FlowSet> load_flows(const char* text = kFlows) {
   ConfigErrors errors;
-  auto flows = cc::ivr::load_flows_from_text(kFlows, "flows.yaml", {}, errors);
+  auto flows = cc::ivr::load_flows_from_text(text, "flows.yaml", {}, errors);
   EXPECT_TRUE(flows.has_value()) << errors.to_string();
   return std::make_shared<const cc::ivr::FlowSet>(std::move(*flows));
 }

@@ -9,10 +9,7 @@
 #include <map>
 #include <random>
 
-#include "cc/ivr/flow_loader.hpp"
-#include "sip/dialog_test_support.hpp"
-#include "sip/stateless_response.hpp"
-#include "support/test_support.hpp"
+#include "switch/b2bua_test_fixture.hpp"
 
 namespace hotline::sw {
 namespace {
@@ -26,11 +23,7 @@ using sip::testing::sdp;
 using sip::testing::Ua;
 using sip::testing::UserCall;
 
-struct Event {
-  std::string type;
-  CallId call;
-  nlohmann::json payload;
-};
+using testing::Event;
 
 constexpr const char* kPlan = R"(
 dialplan:
@@ -46,34 +39,6 @@ flows:
     nodes:
       line: { type: queue, queue: first, priority: 5, skills: { english: 3 } }
 )";
-
-std::shared_ptr<const cc::ivr::FlowSet> load_flows() {
-  ConfigErrors errors;
-  auto flows = cc::ivr::load_flows_from_text(kFlows, "flows.yaml", {}, errors);
-  EXPECT_TRUE(flows.has_value()) << errors.to_string();
-  return std::make_shared<const cc::ivr::FlowSet>(std::move(*flows));
-}
-
-DialPlan load_plan() {
-  ConfigErrors errors;
-  auto doc = parse_yaml(kPlan, "plan.yaml", errors);
-  EXPECT_TRUE(doc.has_value());
-  auto root = ConfigNode::root(*doc, "plan.yaml", errors);
-  DialPlan plan = read_dial_plan(root.child("dialplan"), root.child("numbering"), {});
-  EXPECT_TRUE(errors.empty()) << errors.to_string();
-  return plan;
-}
-
-std::unique_ptr<media::MediaEngine> start_media() {
-  media::EngineConfig config;
-  config.bind_address = "127.0.0.1";
-  config.sdp_address = "127.0.0.1";
-  std::tie(config.port_min, config.port_max) = hotline::testing::private_port_range();
-  config.threads = 1;
-  auto engine = media::MediaEngine::start(config, [](const media::MediaEvent&) {});
-  EXPECT_TRUE(engine.has_value()) << engine.error().message;
-  return std::move(*engine);
-}
 
 // How an agent's phone treats an incoming call.
 enum class Phone { kAnswer, kRingForever, kBusy };
@@ -124,7 +89,7 @@ class ContactCenterTest : public ::testing::Test {
     hot.layer =
         std::make_unique<sip::DialogLayer>(hot.sender, *b2bua, clock, std::move(tc), std::move(dc));
     b2bua->attach(*hot.layer);
-    b2bua->set_routing(load_plan(), TrunkTable{});
+    b2bua->set_routing(testing::load_plan(kPlan), TrunkTable{});
   }
 
   static std::string extension(std::size_t i) { return std::to_string(2001 + i); }
@@ -269,7 +234,7 @@ class ContactCenterTest : public ::testing::Test {
   }
 
   ManualClock clock;
-  std::unique_ptr<media::MediaEngine> media = start_media();
+  std::unique_ptr<media::MediaEngine> media = testing::start_media();
   Net net;
   Ua caller{net, clock, sip::Endpoint{"192.0.2.1", 5060}, 1};
   Ua hot{net, clock, sip::Endpoint{"192.0.2.10", 5060}, 4};
@@ -281,7 +246,7 @@ class ContactCenterTest : public ::testing::Test {
   std::vector<Event> events;
   std::vector<std::pair<CallId, std::string>> plays;
   std::map<CallId, media::EndpointId> endpoint_of;
-  std::shared_ptr<const cc::ivr::FlowSet> flows = load_flows();
+  std::shared_ptr<const cc::ivr::FlowSet> flows = testing::load_flows(kFlows);
 };
 
 TEST_F(ContactCenterTest, RoundRobinSpreadsCallsEvenly) {
