@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <filesystem>
@@ -56,6 +57,21 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
+// Every call holds four sockets (RTP and RTCP on two legs), so Debian's default soft
+// limit of 1,024 descriptors would cap a server near 250 calls. Raise the soft limit
+// to the hard one, as Asterisk's maxfiles and nginx's worker_rlimit_nofile do.
+// Returns the limit in force.
+rlim_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return raised.rlim_cur;
+  }
+  return limit.rlim_cur;
+}
+
 }  // namespace
 
 Server::Server(Config config, std::optional<std::string> config_path)
@@ -71,9 +87,15 @@ int Server::run() {
     return std::chrono::duration<double>(clock.mono() - started).count();
   });
 
+  const rlim_t descriptors = raise_descriptor_limit();
   log::info(kComponent, "starting",
             {log::kv("version", HOTLINE_VERSION), log::kv("tenant", config_.server.tenant),
-             log::kv("config", config_path_.value_or(std::string(kEmbeddedConfigName)))});
+             log::kv("config", config_path_.value_or(std::string(kEmbeddedConfigName))),
+             log::kv("max_open_files", static_cast<std::uint64_t>(descriptors))});
+  if (descriptors < 4096) {
+    log::warn(kComponent, "few file descriptors: each call needs four; raise the hard limit",
+              {log::kv("max_open_files", static_cast<std::uint64_t>(descriptors))});
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(config_.server.data_dir, ec);

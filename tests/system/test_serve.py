@@ -8,7 +8,7 @@ import socket
 import sqlite3
 import subprocess
 
-from conftest import HOTLINE, http_get, start, write_config
+from conftest import HOTLINE, Server, free_port, http_get, start, write_config
 
 
 def events_in(db_path):
@@ -132,3 +132,22 @@ def test_unreachable_postgres_is_a_clear_error_without_the_password(tmp_path):
     assert r.returncode == 1
     assert "cannot open storage" in r.stderr, r.stderr
     assert "s3cret" not in r.stderr
+
+
+def test_the_descriptor_limit_is_raised_to_the_hard_limit(tmp_path):
+    # Debian's default soft limit (1,024) would cap a server near 250 calls (four
+    # sockets each); hotline raises it to the hard limit at start-up.
+    cfg = write_config(tmp_path, free_port())
+    proc = subprocess.Popen(["prlimit", "--nofile=1024:8192", HOTLINE, "serve", "--config",
+                             str(cfg)], cwd=tmp_path, stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    s = Server(proc)
+    try:
+        line = s.wait_for("msg=starting")
+        assert "max_open_files=8192" in line, line
+        s.wait_for("msg=ready")
+        limits = open(f"/proc/{proc.pid}/limits").read()
+        row = next(r for r in limits.splitlines() if r.startswith("Max open files"))
+        assert row.split()[3:5] == ["8192", "8192"], row
+    finally:
+        assert s.stop() == 0
