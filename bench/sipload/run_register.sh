@@ -6,6 +6,9 @@
 #
 #   bench/sipload/run_register.sh BUILD_DIR RATE DURATION [extra sipload args]
 #   e.g. bench/sipload/run_register.sh build/release 20000 5
+# HOTLINE_CONFIG=FILE serves that configuration instead (runs longer than ~5 s at
+# 20,000/s need sip.max_transactions >= 32 x rate: each REGISTER's transaction
+# lives Timer J = 32 s).
 set -euo pipefail
 if [[ "${1:-}" != --inside ]]; then
   exec unshare -n "$0" --inside "$@"
@@ -16,7 +19,7 @@ shift 3
 ip link set lo up
 work=$(mktemp -d)
 cd "$work"
-"$build/src/app/hotline" serve > hotline.log 2>&1 &
+"$build/src/app/hotline" serve ${HOTLINE_CONFIG:+--config "$HOTLINE_CONFIG"} > hotline.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
