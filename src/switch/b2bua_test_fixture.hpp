@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -125,6 +126,23 @@ inline std::unique_ptr<media::MediaEngine> start_media(MediaEvents* sink = nullp
   return std::move(*engine);
 }
 
+// hotline's side of the in-memory network: a B2BUA answering as `hot` (its
+// Contact and domain), behind a dialog layer with seeded randomness.
+inline std::unique_ptr<B2bua> make_b2bua(Ua& hot, const Clock& clock, media::MediaEngine& media,
+                                         B2buaPorts ports, B2buaConfig config) {
+  config.contact = hot.contact();
+  config.domain = hot.endpoint.to_string();
+  auto b2bua = std::make_unique<B2bua>(clock, media, std::move(ports), config);
+  sip::TransactionConfig tc;
+  tc.random = [rng = std::mt19937_64(9)]() mutable { return rng(); };
+  sip::DialogConfig dc;
+  dc.default_contact = hot.contact();
+  hot.layer =
+      std::make_unique<sip::DialogLayer>(hot.sender, *b2bua, clock, std::move(tc), std::move(dc));
+  b2bua->attach(*hot.layer);
+  return b2bua;
+}
+
 class B2buaTest : public ::testing::Test {
  protected:
   B2buaTest() {
@@ -179,16 +197,7 @@ class B2buaTest : public ::testing::Test {
       queued.push_back({call, q.queue});
       return true;
     };
-    config.contact = hot.contact();
-    config.domain = hot.endpoint.to_string();
-    b2bua = std::make_unique<B2bua>(clock, *media, std::move(ports), config);
-    sip::TransactionConfig tc;
-    tc.random = [rng = std::mt19937_64(9)]() mutable { return rng(); };
-    sip::DialogConfig dc;
-    dc.default_contact = hot.contact();
-    hot.layer =
-        std::make_unique<sip::DialogLayer>(hot.sender, *b2bua, clock, std::move(tc), std::move(dc));
-    b2bua->attach(*hot.layer);
+    b2bua = make_b2bua(hot, clock, *media, std::move(ports), config);
     b2bua->set_routing(load_plan(), TrunkTable{});
   }
 

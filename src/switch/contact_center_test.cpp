@@ -78,17 +78,7 @@ class ContactCenterTest : public ::testing::Test {
       endpoint_of[call] = ep;
     };
     ports.flow = [this](std::string_view name) { return flows->find(name); };
-    B2buaConfig config;
-    config.contact = hot.contact();
-    config.domain = hot.endpoint.to_string();
-    b2bua = std::make_unique<B2bua>(clock, *media, std::move(ports), config);
-    sip::TransactionConfig tc;
-    tc.random = [rng = std::mt19937_64(9)]() mutable { return rng(); };
-    sip::DialogConfig dc;
-    dc.default_contact = hot.contact();
-    hot.layer =
-        std::make_unique<sip::DialogLayer>(hot.sender, *b2bua, clock, std::move(tc), std::move(dc));
-    b2bua->attach(*hot.layer);
+    b2bua = testing::make_b2bua(hot, clock, *media, std::move(ports), B2buaConfig{});
     b2bua->set_routing(testing::load_plan(kPlan), TrunkTable{});
   }
 
